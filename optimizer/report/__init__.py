@@ -1,0 +1,1 @@
+"""Pictures: static PNG maps and charts."""
