@@ -315,3 +315,32 @@ def load_graph(path: Path):
     graph = frames_to_graph(nodes, edges, attributes)
     _normalise(graph)
     return graph
+
+
+def read_problem(path: Path | str):
+    """Read the plain problem format: a folder of CSV files or a GeoPackage with those layers."""
+    from optimizer.errors import InputError, Problem
+    from optimizer.problem import TABLES, problem_from_tables
+
+    path = Path(path)
+    tables: dict[str, pd.DataFrame] = {}
+    if path.is_dir():
+        for name in TABLES:
+            csv = path / f"{name}.csv"
+            if csv.is_file():
+                try:
+                    tables[name] = pd.read_csv(csv, dtype=str, keep_default_na=False,
+                                               na_values=[""])
+                except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+                    raise InputError([Problem(f"{path.name}/{name}.csv", f"cannot be read: {e}",
+                                              "save it as UTF-8 CSV with a header row")]) from None
+    elif path.is_file() and path.suffix.lower() == ".gpkg":
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+        for name in TABLES:
+            if name in layers:
+                frame = pyogrio.read_dataframe(path, layer=name, read_geometry=False)
+                tables[name] = frame.astype(object).where(frame.notna(), None)
+    else:
+        raise InputError([Problem(str(path), "not a folder of CSV files or a .gpkg file",
+                                  "pass a problem folder (nodes.csv, edges.csv, ...) or GeoPackage")])
+    return problem_from_tables(tables, source=path.name)

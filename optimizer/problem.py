@@ -169,3 +169,211 @@ def check_problem(problem: Problem, source: str = "problem") -> Problems:
     for site in sorted(problem.fixed & problem.excluded):
         problems.add(f"{source}: site '{site}'", "both fixed and excluded", "choose one")
     return problems
+
+
+TABLES = {
+    "nodes": (["node_id"], False),
+    "edges": (["source", "target", "time_min"], False),
+    "obstacle_sites": (["site_id", "edges", "country"], True),
+    "obstacle_options": (["site_id", "type", "cost", "delay_unobserved_min",
+                          "delay_observed_min", "blocks"], True),
+    "sensor_sites": (["site_id", "country"], True),
+    "sensor_options": (["site_id", "type", "cost", "detection_prob"], True),
+    "sensor_coverage": (["site_id", "type", "edge_id"], True),
+    "axes": (["axis_id", "origin", "objective", "weight"], False),
+    "budgets": (["holder", "budget_eur"], False),
+}
+
+
+def _num(table: pd.DataFrame, column: str, layer: str, id_col: str, problems: Problems,
+         default: float | None = None) -> None:
+    if column not in table.columns:
+        if default is None:
+            return
+        table[column] = default
+    raw = table[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    if default is not None:
+        values = values.where(raw.notna() & (raw.astype(str).str.strip() != ""), default)
+    bad = values.isna() & ~(raw.isna() & (column == "threshold_min"))
+    for idx in table.index[bad]:
+        problems.add(f"{layer}, column '{column}', id '{table.at[idx, id_col]}'",
+                     f"value {raw[idx]!r} is not a number", "enter a number")
+    table[column] = values
+
+
+def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "problem",
+                        blocked_time_min: float = 240.0 * 60) -> Problem:
+    """Build a :class:`Problem` from the plain tables; raise one error naming every problem.
+
+    Tables (see README, "Problem format"): ``nodes``, ``edges``, ``obstacle_sites``,
+    ``obstacle_options``, ``sensor_sites``, ``sensor_options``, ``sensor_coverage``,
+    ``axes``, ``budgets``; the sensor tables and obstacle tables are optional.
+    """
+    problems = Problems()
+    frames = {}
+    for name, (columns, optional) in TABLES.items():
+        table = tables.get(name)
+        if table is None:
+            if not optional:
+                problems.add(f"{source}: {name}", "table is missing",
+                             f"provide {name}.csv (or a '{name}' layer) with columns {columns}")
+            frames[name] = pd.DataFrame(columns=columns)
+            continue
+        table = table.copy()
+        table.columns = [str(c).strip() for c in table.columns]
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            problems.add(f"{source}: {name}", f"missing column(s) {missing}",
+                         f"add them; required columns are {columns}")
+            frames[name] = pd.DataFrame(columns=columns)
+            continue
+        if not optional and table.empty and name in ("nodes", "edges", "axes"):
+            problems.add(f"{source}: {name}", "table is empty", "add at least one row")
+        for column in table.columns:
+            if table[column].dtype == object:
+                table[column] = table[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+        frames[name] = table
+    if problems:
+        problems.raise_if_any()
+    nodes, edges = frames["nodes"], frames["edges"]
+    nodes["node_id"] = nodes["node_id"].astype(str)
+    for dup in sorted(nodes.loc[nodes["node_id"].duplicated(), "node_id"].unique()):
+        problems.add(f"{source}: nodes, id '{dup}'", "duplicate node id", "make node ids unique")
+    if "edge_id" not in edges.columns:
+        edges["edge_id"] = edges["source"].astype(str) + "->" + edges["target"].astype(str)
+    edges["edge_id"] = edges["edge_id"].astype(str)
+    edges["source"] = edges["source"].astype(str)
+    edges["target"] = edges["target"].astype(str)
+    _num(edges, "time_min", f"{source}: edges", "edge_id", problems)
+    _num(edges, "capacity", f"{source}: edges", "edge_id", problems, default=1.0)
+    _num(edges, "evasion", f"{source}: edges", "edge_id", problems, default=1.0)
+    known_nodes = set(nodes["node_id"])
+    for row in edges.itertuples():
+        for end in ("source", "target"):
+            if getattr(row, end) not in known_nodes:
+                problems.add(f"{source}: edges, id '{row.edge_id}', column '{end}'",
+                             f"node '{getattr(row, end)}' is not in nodes (dangling edge)",
+                             "add the node to nodes, or fix the edge")
+        if row.source == row.target:
+            problems.add(f"{source}: edges, id '{row.edge_id}'", "edge is a loop",
+                         "remove it")
+    pairs = edges[["source", "target"]].astype(str).agg("->".join, axis=1)
+    for pair in sorted(pairs[pairs.duplicated()].unique()):
+        problems.add(f"{source}: edges, pair '{pair}'", "parallel edges are not supported",
+                     "keep one edge per (source, target); merge or split with a node")
+    sites, options = frames["obstacle_sites"], frames["obstacle_options"]
+    ssites, soptions, coverage = (frames["sensor_sites"], frames["sensor_options"],
+                                  frames["sensor_coverage"])
+    for table, layer in ((sites, "obstacle_sites"), (ssites, "sensor_sites")):
+        table["site_id"] = table["site_id"].astype(str)
+        for dup in sorted(table.loc[table["site_id"].duplicated(), "site_id"].unique()):
+            problems.add(f"{source}: {layer}, id '{dup}'", "duplicate site id",
+                         "make site ids unique")
+    for table, layer in ((options, "obstacle_options"), (soptions, "sensor_options")):
+        table["site_id"] = table["site_id"].astype(str)
+        table["type"] = table["type"].astype(str)
+        _num(table, "cost", f"{source}: {layer}", "site_id", problems)
+    for column in ("delay_unobserved_min", "delay_observed_min"):
+        _num(options, column, f"{source}: obstacle_options", "site_id", problems)
+    _num(soptions, "detection_prob", f"{source}: sensor_options", "site_id", problems)
+    options["blocks"] = options["blocks"].astype(str).str.strip().str.lower().isin(
+        ["true", "1", "yes", "1.0"])
+    site_country = dict(zip(sites["site_id"], sites["country"].astype(str), strict=True))
+    ssite_country = dict(zip(ssites["site_id"], ssites["country"].astype(str), strict=True))
+    for table, lookup, layer in ((options, site_country, "obstacle_options"),
+                                 (soptions, ssite_country, "sensor_options")):
+        for site in sorted(set(table["site_id"]) - set(lookup)):
+            problems.add(f"{source}: {layer}, site '{site}'", "site is not in the sites table",
+                         "add the site (with its country) to the sites table")
+        table["country"] = table["site_id"].map(lookup)
+    axes, budgets = frames["axes"], frames["budgets"]
+    axes["axis_id"] = axes["axis_id"].astype(str)
+    axes["origin"] = axes["origin"].astype(str)
+    axes["objective"] = axes["objective"].astype(str)
+    _num(axes, "weight", f"{source}: axes", "axis_id", problems)
+    if "threshold_min" not in axes.columns:
+        axes["threshold_min"] = INF
+    raw = axes["threshold_min"]
+    empty = raw.isna() | (raw.astype(str).str.strip().isin(["", "inf", "nan"]))
+    values = pd.to_numeric(raw.where(~empty, INF), errors="coerce")
+    for idx in axes.index[values.isna()]:
+        problems.add(f"{source}: axes, column 'threshold_min', id '{axes.at[idx, 'axis_id']}'",
+                     f"value {raw[idx]!r} is not a number", "enter minutes or leave empty")
+    axes["threshold_min"] = values
+    if "country" not in axes.columns:
+        axes["country"] = ""
+    axes["country"] = axes["country"].fillna("").astype(str)
+    budgets["holder"] = budgets["holder"].astype(str)
+    _num(budgets, "budget_eur", f"{source}: budgets", "holder", problems)
+    for dup in sorted(budgets.loc[budgets["holder"].duplicated(), "holder"].unique()):
+        problems.add(f"{source}: budgets, holder '{dup}'", "duplicate holder",
+                     "list each holder once")
+    if problems:
+        problems.raise_if_any()
+    graph = nx.DiGraph()
+    for node in nodes["node_id"]:
+        graph.add_node(node)
+    for row in edges.itertuples():
+        graph.add_edge(row.source, row.target, edge_id=row.edge_id, time_min=float(row.time_min),
+                       capacity=float(row.capacity), evasion=float(row.evasion))
+    obstacle_edges = {row.site_id: tuple(str(row.edges).split()) for row in sites.itertuples()}
+    sensor_edges: dict[tuple[str, str], list[str]] = {}
+    for row in coverage.itertuples():
+        sensor_edges.setdefault((str(row.site_id), str(row.type)), []).append(str(row.edge_id))
+    status = {}
+    for table in (sites, ssites):
+        if "status" in table.columns:
+            status.update(zip(table["site_id"], table["status"].fillna("").astype(str).str.lower(),
+                              strict=True))
+    bad_status = sorted({s for s in status.values() if s not in ("", "fixed", "excluded")})
+    if bad_status:
+        problems.add(f"{source}: sites, column 'status'", f"unknown values {bad_status}",
+                     "use 'fixed', 'excluded' or leave empty")
+        problems.raise_if_any()
+    problem = Problem(
+        graph=graph,
+        obstacle_options=options[["site_id", "type", "cost", "delay_unobserved_min",
+                                  "delay_observed_min", "blocks", "country"]].reset_index(drop=True),
+        obstacle_edges=obstacle_edges,
+        sensor_options=soptions[["site_id", "type", "cost", "detection_prob",
+                                 "country"]].reset_index(drop=True),
+        sensor_edges={k: tuple(v) for k, v in sensor_edges.items()},
+        axes=axes[["axis_id", "origin", "objective", "weight", "threshold_min",
+                   "country"]].reset_index(drop=True),
+        budgets=dict(zip(budgets["holder"], budgets["budget_eur"].astype(float), strict=True)),
+        fixed=frozenset(s for s, v in status.items() if v == "fixed"),
+        excluded=frozenset(s for s, v in status.items() if v == "excluded"),
+        blocked_time_min=blocked_time_min,
+    )
+    check_problem(problem, source).raise_if_any()
+    return problem
+
+
+def problem_to_tables(problem: Problem) -> dict[str, pd.DataFrame]:
+    """The exact inverse of :func:`problem_from_tables` (for writing the plain format)."""
+    graph = problem.graph
+    nodes = pd.DataFrame({"node_id": list(graph.nodes)})
+    edges = pd.DataFrame([{"edge_id": d["edge_id"], "source": u, "target": v,
+                           "time_min": d["time_min"], "capacity": d.get("capacity", 1),
+                           "evasion": d.get("evasion", 1.0)} for u, v, d in graph.edges(data=True)])
+    status = lambda s: "fixed" if s in problem.fixed else ("excluded" if s in problem.excluded else "")  # noqa: E731
+    oo = problem.obstacle_options
+    sites = oo.drop_duplicates("site_id")[["site_id", "country"]].copy()
+    sites["edges"] = sites["site_id"].map(lambda s: " ".join(problem.obstacle_edges[s]))
+    sites["status"] = sites["site_id"].map(status)
+    so = problem.sensor_options
+    ssites = so.drop_duplicates("site_id")[["site_id", "country"]].copy()
+    ssites["status"] = ssites["site_id"].map(status)
+    coverage = pd.DataFrame([{"site_id": s, "type": t, "edge_id": e}
+                             for (s, t), es in problem.sensor_edges.items() for e in es],
+                            columns=["site_id", "type", "edge_id"])
+    axes = problem.axes.copy()
+    axes["threshold_min"] = axes["threshold_min"].map(lambda v: "" if math.isinf(v) else v)
+    budgets = pd.DataFrame({"holder": list(problem.budgets),
+                            "budget_eur": list(problem.budgets.values())})
+    return {"nodes": nodes, "edges": edges, "obstacle_sites": sites[["site_id", "edges", "country",
+                                                                     "status"]],
+            "obstacle_options": oo.drop(columns="country"), "sensor_sites": ssites,
+            "sensor_options": so.drop(columns="country"), "sensor_coverage": coverage,
+            "axes": axes, "budgets": budgets}

@@ -1,0 +1,99 @@
+"""Blocked corridors: maximise the total weight of threat axes the attacker cannot use in time.
+
+An axis a (weight W_a, threshold T_a) is blocked when every route from its origin to its
+objective crosses a blocking obstacle or takes at least T_a with the plan's delays.
+Covering decomposition (Israeli & Wood 2002): for each generated route P with base time
+c(P) < T_a and slack g = T_a - c(P),
+
+    w_a <= sum_{(s,t) on P, blocking} x[s,t]
+         + sum_{(s,t) on P, delaying} min(1, k d_u / g) x[s,t]
+         + sum_{(s,t) on P, delaying} (min(1, k d_o / g) - min(1, k d_u / g)) z[s,t]
+
+(k = edges of P the site acts on; d_u / d_o unobserved / observed delay; each term is
+capped at 1, which keeps the constraint valid because w_a <= 1). For T_a = inf only the
+blocking terms remain. The oracle (shortest paths with the plan applied) adds every
+route still faster than T_a, in batches, until none is left; then the master's w are
+exact and its bound is the optimum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pulp
+
+from optimizer.attacker import Choice, Effect, Network
+from optimizer.models.routes import relevant_edges, route_batch
+
+
+class BlockedFamily:
+    name = "blocked"
+    sense = 1.0
+    unit = "weight"
+
+    def __init__(self, network: Network, routes_per_round: int):
+        self.network = network
+        self.k = routes_per_round
+        self.axes = list(network.problem.axes.itertuples())
+        self.w: dict[str, pulp.LpVariable] = {}
+        self.pool: dict[str, set[tuple[int, ...]]] = {a.axis_id: set() for a in self.axes}
+        self.rounds_routes = 0
+
+    def relevant(self) -> np.ndarray:
+        mask = np.zeros(len(self.network.edge_ids), dtype=bool)
+        for axis in self.axes:
+            limit = axis.threshold_min if math.isfinite(axis.threshold_min) else math.inf
+            mask |= relevant_edges(self.network, axis.origin, axis.objective, limit)
+        return mask
+
+    def build(self, master) -> None:
+        ws = master.prob.add_variable_dicts("w", list(range(len(self.axes))), 0, 1, cat="Binary")
+        self.w = {a.axis_id: ws[i] for i, a in enumerate(self.axes)}
+
+    def objective(self, master) -> pulp.LpAffineExpression:
+        return pulp.lpSum(a.weight * self.w[a.axis_id] for a in self.axes)
+
+    def _add_route(self, master, axis, route: list[int]) -> bool:
+        key = tuple(route)
+        if key in self.pool[axis.axis_id]:
+            return False
+        self.pool[axis.axis_id].add(key)
+        base = float(self.network.time[route].sum())
+        slack = axis.threshold_min - base
+        terms = []
+        for option_key, k in master.route_terms(route):
+            option = self.network.options[option_key]
+            if option.blocks:
+                terms.append(1.0 * master.x[option_key])
+            elif math.isfinite(slack):
+                cu = min(1.0, k * option.delay_unobserved_min / slack)
+                co = min(1.0, k * option.delay_observed_min / slack)
+                if cu > 0:
+                    terms.append(cu * master.x[option_key])
+                if option_key in master.z and co > cu:
+                    terms.append((co - cu) * master.z[option_key])
+        # route cover: w_a <= blocking + capped delay contributions on route P
+        master.add(self.w[axis.axis_id] <= pulp.lpSum(terms), f"route_{self.name}")
+        self.rounds_routes += 1
+        return True
+
+    def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
+        added = 0
+        for axis in self.axes:
+            if values and (self.w[axis.axis_id].varValue or 0.0) < 0.5:
+                continue
+            penalty = axis.threshold_min if math.isfinite(axis.threshold_min) else 1e6
+            for route in route_batch(self.network, effect, axis.origin, axis.objective,
+                                     k=self.k, violated=lambda t, a=axis: t < a.threshold_min,
+                                     penalty=penalty):
+                added += self._add_route(master, axis, route)
+        return added
+
+    def evaluate(self, effect: Effect) -> tuple[float, dict[str, float]]:
+        per_axis = {}
+        for axis in self.axes:
+            time, _ = self.network.fastest(effect, axis.origin, axis.objective)
+            per_axis[axis.axis_id] = float(time >= axis.threshold_min)
+        value = sum(a.weight * per_axis[a.axis_id] for a in self.axes)
+        return value, per_axis

@@ -1,0 +1,87 @@
+"""Delay (shortest-path interdiction, Israeli & Wood 2002): maximise the weighted fastest times.
+
+eta_a (hours, 0 <= eta_a <= C) is the attacker's fastest time on axis a, capped at C
+(``blocked_time_h``: the value of a route cut by a blocking obstacle). For every generated
+route P:
+
+    eta_a <= c(P)/60 + sum_{(s,t) on P} k (d_u x[s,t] + (d_o - d_u) z[s,t]) / 60
+                     + C * sum_{(s,t) on P, blocking} x[s,t]
+
+Objective: max sum_a W_a eta_a. The oracle adds the fastest routes under the plan while
+they are faster than the master's eta_a.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pulp
+
+from optimizer.attacker import Choice, Effect, Network
+from optimizer.models.routes import route_batch
+
+TOL_H = 1e-7
+
+
+class DelayFamily:
+    name = "delay"
+    sense = 1.0
+    unit = "weighted hours"
+
+    def __init__(self, network: Network, routes_per_round: int):
+        self.network = network
+        self.k = routes_per_round
+        self.axes = list(network.problem.axes.itertuples())
+        self.cap_h = network.problem.blocked_time_min / 60.0
+        self.eta: dict[str, pulp.LpVariable] = {}
+        self.pool: dict[str, set[tuple[int, ...]]] = {a.axis_id: set() for a in self.axes}
+        self.rounds_routes = 0
+
+    def relevant(self) -> np.ndarray:
+        return np.ones(len(self.network.edge_ids), dtype=bool)
+
+    def build(self, master) -> None:
+        etas = master.prob.add_variable_dicts("eta", list(range(len(self.axes))), 0, self.cap_h)
+        self.eta = {a.axis_id: etas[i] for i, a in enumerate(self.axes)}
+
+    def objective(self, master) -> pulp.LpAffineExpression:
+        return pulp.lpSum(a.weight * self.eta[a.axis_id] for a in self.axes)
+
+    def _add_route(self, master, axis, route: list[int]) -> bool:
+        key = tuple(route)
+        if key in self.pool[axis.axis_id]:
+            return False
+        self.pool[axis.axis_id].add(key)
+        base_h = float(self.network.time[route].sum()) / 60.0
+        terms = []
+        for option_key, k in master.route_terms(route):
+            option = self.network.options[option_key]
+            if option.blocks:
+                terms.append(self.cap_h * master.x[option_key])
+                continue
+            if option.delay_unobserved_min > 0:
+                terms.append(k * option.delay_unobserved_min / 60.0 * master.x[option_key])
+            extra = option.delay_observed_min - option.delay_unobserved_min
+            if option_key in master.z and extra > 0:
+                terms.append(k * extra / 60.0 * master.z[option_key])
+        # route bound: eta_a <= time of route P with the plan's delays (cap if cut)
+        master.add(self.eta[axis.axis_id] <= base_h + pulp.lpSum(terms), f"route_{self.name}")
+        self.rounds_routes += 1
+        return True
+
+    def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
+        added = 0
+        for axis in self.axes:
+            target_h = (self.eta[axis.axis_id].varValue or 0.0) if values else self.cap_h
+            penalty = self.network.problem.blocked_time_min
+            for route in route_batch(self.network, effect, axis.origin, axis.objective, k=self.k,
+                                     violated=lambda t, h=target_h: t / 60.0 < h - TOL_H,
+                                     penalty=penalty):
+                added += self._add_route(master, axis, route)
+        return added
+
+    def evaluate(self, effect: Effect) -> tuple[float, dict[str, float]]:
+        per_axis = {}
+        for axis in self.axes:
+            time, _ = self.network.fastest(effect, axis.origin, axis.objective)
+            per_axis[axis.axis_id] = min(time / 60.0, self.cap_h)
+        return sum(a.weight * per_axis[a.axis_id] for a in self.axes), per_axis

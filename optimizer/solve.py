@@ -1,0 +1,374 @@
+"""The decomposition loop, planning modes and independent verification of every plan.
+
+Loop (covering decomposition / outer approximation, one master for all objectives):
+
+1. seed each family with routes or cuts for the plan of fixed sites only;
+2. solve the master (an upper bound on the true objective: it knows only some routes);
+3. apply the master's plan on the graph and evaluate every family exactly (the oracle):
+   a lower bound; keep the best plan;
+4. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
+   and cuts the plan violates and go to 2; a time or round limit stops with the gap.
+
+With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
+spend while keeping the objective at its optimum (ties broken by the cheaper plan).
+Modes: ``joint`` (one plan, each holder's budget binding), ``pooled`` (one shared
+budget), ``national`` (each holder plans alone for the axes into its own territory,
+with its own sites and budget; the union of the national plans is then evaluated).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from optimizer.attacker import Choice, Network, reference_metrics
+from optimizer.models import FAMILIES, Master
+from optimizer.plan import Plan, SolveReport
+from optimizer.problem import Problem, check_problem
+from optimizer.solvers import SolverSettings, relative_gap, solve_milp
+
+
+class VerificationError(RuntimeError):
+    """The independent recomputation disagrees with the engine: a bug, never an input error."""
+
+
+def _relevant_options(network: Network, families) -> tuple[set, set]:
+    mask = np.zeros(len(network.edge_ids), dtype=bool)
+    for family in families:
+        mask |= family.relevant()
+    uses_delay = any(f.name in ("blocked", "delay") for f in families)
+    uses_detection = any(f.name == "detection" for f in families)
+    obstacle_keys = set()
+    observable = set()
+    for key, option in network.options.items():
+        edges = network.site_edges.get(key[0])
+        if edges is None or not mask[edges].any():
+            continue
+        if option.blocks or (uses_delay and max(option.delay_unobserved_min,
+                                                option.delay_observed_min) > 0):
+            obstacle_keys.add(key)
+            if uses_delay and option.delay_observed_min > option.delay_unobserved_min:
+                observable.add(key[0])
+    sensor_keys = set()
+    for key, edges in network.sensor_edges.items():
+        if uses_detection and len(edges) and mask[edges].any():
+            sensor_keys.add(key)
+        elif network.observes.get(key, frozenset()) & observable:
+            sensor_keys.add(key)
+    return obstacle_keys, sensor_keys
+
+
+def _fixed_choice(problem: Problem) -> Choice:
+    obstacles, sensors = {}, set()
+    types = problem.obstacle_options.groupby("site_id")["type"].apply(list).to_dict()
+    stypes = problem.sensor_options.groupby("site_id")["type"].apply(list).to_dict()
+    for item in problem.fixed:
+        site, _, kind = item.partition(":")
+        if site in types and (kind or len(types[site]) == 1):
+            obstacles[site] = kind or types[site][0]
+        elif site in stypes and (kind or len(stypes[site]) == 1):
+            sensors.add((site, kind or stypes[site][0]))
+    return Choice(obstacles, frozenset(sensors))
+
+
+def _combined(families, weights, effect) -> tuple[float, dict[str, float]]:
+    values = {f.name: f.evaluate(effect)[0] for f in families}
+    return sum(weights[f.name] * f.sense * values[f.name] for f in families), values
+
+
+def _decompose(problem: Problem, network: Network, weights: dict[str, float], mode: str,
+               settings: SolverSettings, *, max_rounds: int, routes_per_round: int,
+               prefer_cheaper: bool):
+    started = time.perf_counter()
+    families = [FAMILIES[name](network, routes_per_round) for name in weights]
+    obstacle_keys, sensor_keys = _relevant_options(network, families)
+    master = Master(problem, network, mode=mode, obstacle_keys=obstacle_keys,
+                    sensor_keys=sensor_keys)
+    for family in families:
+        family.build(master)
+    seed = _fixed_choice(problem)
+    seed_effect = network.effect(seed)
+    for family in families:
+        family.separate(master, seed, seed_effect, values=False)
+    primary = pulp.lpSum(weights[f.name] * f.sense * f.objective(master) for f in families)
+    master.prob.setObjective(primary)
+
+    best_value, best_choice, best_values = -math.inf, None, {}
+    upper = math.inf
+    rounds, status, termination = 0, "no_solution", "not started"
+    tol = settings.gap_rel
+
+    def remaining() -> float:
+        return settings.time_limit_s - (time.perf_counter() - started)
+
+    while True:
+        rounds += 1
+        outcome = solve_milp(master.prob, settings, time_limit=remaining())
+        if outcome.status in ("infeasible", "unbounded"):
+            status, termination = "infeasible", f"master {outcome.status}"
+            break
+        if not outcome.has_solution:
+            status = "feasible" if best_choice is not None else "no_solution"
+            termination = f"master: {outcome.termination}"
+            if outcome.bound is not None:
+                upper = min(upper, outcome.bound)
+            break
+        if outcome.bound is not None:
+            upper = min(upper, outcome.bound)
+        choice = master.choice()
+        effect = network.effect(choice)
+        value, values = _combined(families, weights, effect)
+        if value > best_value:
+            best_value, best_choice, best_values = value, choice, values
+        if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
+            status, termination = "optimal", "bound reached"
+            break
+        added = sum(f.separate(master, choice, effect, values=True) for f in families)
+        if added == 0:
+            status = "feasible"
+            termination = f"master stopped early ({outcome.termination})"
+            break
+        if remaining() <= 0:
+            status, termination = "feasible", "time limit"
+            break
+        if rounds >= max_rounds:
+            status, termination = "feasible", "round limit"
+            break
+
+    spend_status = "not run"
+    if status == "optimal" and prefer_cheaper:
+        best_choice, spend_status, extra_rounds = _cheapest(
+            master, network, families, weights, primary, best_value, best_choice, settings,
+            remaining, max_rounds, tol)
+        rounds += extra_rounds
+        best_value, best_values = _combined(families, weights, network.effect(best_choice))
+    routes = sum(f.rounds_routes for f in families)
+    return dict(status=status, termination=termination, choice=best_choice,
+                value=best_value if best_choice is not None else None,
+                bound=upper if math.isfinite(upper) else None, rounds=rounds, routes=routes,
+                values=best_values, spend_status=spend_status,
+                runtime=time.perf_counter() - started)
+
+
+def _cheapest(master, network, families, weights, primary, optimum, choice, settings, remaining,
+              max_rounds, tol):
+    """Minimise spend subject to the objective staying at its proven optimum."""
+    floor = optimum - tol * max(abs(optimum), 1e-9) - 1e-9
+    master.add(primary >= floor, "optimum_floor")
+    master.prob.sense = pulp.LpMaximize
+    master.prob.setObjective(-1.0 * master.spend_expression())
+    best, best_spend = choice, _spend(master, choice)
+    for rounds in range(1, max_rounds + 1):
+        if remaining() <= 0:
+            return best, "time limit (cheapest plan found so far kept)", rounds
+        outcome = solve_milp(master.prob, settings, time_limit=remaining())
+        if not outcome.has_solution:
+            return best, f"stopped: {outcome.status}", rounds
+        candidate = master.choice()
+        effect = network.effect(candidate)
+        value, _ = _combined(families, weights, effect)
+        if value >= floor and _spend(master, candidate) < best_spend - 1e-6:
+            best, best_spend = candidate, _spend(master, candidate)
+        added = sum(f.separate(master, candidate, effect, values=True) for f in families)
+        if added == 0:
+            proven = outcome.status == "optimal" and value >= floor
+            return best, "optimal" if proven else "feasible", rounds
+    return best, "round limit", max_rounds
+
+
+def _spend(master, choice: Choice) -> float:
+    keys = [(s, t) for s, t in choice.obstacles.items()] + list(choice.sensors)
+    return sum(master.cost[k] for k in keys if k not in master.fixed_keys)
+
+
+def _plan_tables(problem: Problem, network: Network, choice: Choice, verify: bool):
+    empty = Choice.empty()
+    before, after = network.effect(empty), network.effect(choice)
+    fixed_sites = {f.split(":", 1)[0] for f in problem.fixed}
+    options = problem.obstacle_options.set_index(["site_id", "type"])
+    obstacles = []
+    for site, kind in sorted(choice.obstacles.items()):
+        row = options.loc[(site, kind)]
+        observed = site in after.observed
+        obstacles.append({
+            "site_id": site, "type": kind, "country": row["country"],
+            "cost_eur": float(row["cost"]), "fixed": site in fixed_sites,
+            "observed": observed, "blocks": bool(row["blocks"]),
+            "delay_min": float(row["delay_observed_min"] if observed
+                               else row["delay_unobserved_min"]),
+        })
+    sensor_rows = problem.sensor_options.set_index(["site_id", "type"])
+    sensors = [{"site_id": s, "type": t, "country": sensor_rows.at[(s, t), "country"],
+                "cost_eur": float(sensor_rows.at[(s, t), "cost"]), "fixed": s in fixed_sites}
+               for s, t in sorted(choice.sensors)]
+    axes, routes = [], {}
+    node_route = lambda r, o: None if r is None else [o] + [network.nodes[network.dst[e]]  # noqa: E731
+                                                            for e in r]
+    for axis in problem.axes.itertuples():
+        t0, r0 = network.fastest(before, axis.origin, axis.objective)
+        t1, r1 = network.fastest(after, axis.origin, axis.objective)
+        ev0, _ = network.most_reliable(before, axis.origin, axis.objective)
+        ev1, _ = network.most_reliable(after, axis.origin, axis.objective)
+        row = {
+            "axis_id": axis.axis_id, "origin": axis.origin, "objective": axis.objective,
+            "country": axis.country, "weight": float(axis.weight),
+            "threshold_min": float(axis.threshold_min),
+            "time_before_min": t0, "time_after_min": t1,
+            "blocked_before": bool(t0 >= axis.threshold_min),
+            "blocked_after": bool(t1 >= axis.threshold_min),
+            "corridors_before": network.corridors(before, axis.origin, axis.objective),
+            "corridors_after": network.corridors(after, axis.origin, axis.objective),
+            "detection_before": 1.0 - ev0, "detection_after": 1.0 - ev1,
+        }
+        if verify:
+            ref = reference_metrics(problem, choice, axis.origin, axis.objective,
+                                    with_corridors=False)
+            same_time = (math.isinf(ref["time_min"]) and math.isinf(t1)) or math.isclose(
+                ref["time_min"], t1, rel_tol=1e-9, abs_tol=1e-6)
+            same_ev = math.isclose(ref["evasion"], ev1, rel_tol=1e-9, abs_tol=1e-12)
+            if not (same_time and same_ev):
+                raise VerificationError(
+                    f"axis {axis.axis_id}: NetworkX gives time {ref['time_min']} and evasion "
+                    f"{ref['evasion']}, the fast oracle {t1} and {ev1}")
+            row["time_after_min"] = ref["time_min"]
+            row["route_after_ref"] = ref["route"]
+            row["verified"] = True
+        axes.append(row)
+        routes[axis.axis_id] = {"before": node_route(r0, axis.origin),
+                                "after": row.pop("route_after_ref", None)
+                                if verify else node_route(r1, axis.origin)}
+    budgets = []
+    spend: dict[str, float] = {}
+    for item in obstacles + sensors:
+        if not item["fixed"]:
+            spend[item["country"]] = spend.get(item["country"], 0.0) + item["cost_eur"]
+    for holder, budget in sorted(problem.budgets.items()):
+        used = spend.get(holder, 0.0)
+        budgets.append({"holder": holder, "budget_eur": float(budget), "spend_eur": used,
+                        "remaining_eur": float(budget) - used})
+    columns_o = ["site_id", "type", "country", "cost_eur", "fixed", "observed", "blocks",
+                 "delay_min"]
+    columns_s = ["site_id", "type", "country", "cost_eur", "fixed"]
+    return (pd.DataFrame(obstacles, columns=columns_o), pd.DataFrame(sensors, columns=columns_s),
+            pd.DataFrame(axes), pd.DataFrame(budgets), routes)
+
+
+def family_values_from_axes(axes: pd.DataFrame, weights: dict[str, float],
+                            blocked_time_min: float) -> dict[str, float]:
+    """Each objective family's value recomputed from the verified per-axis table."""
+    w = axes["weight"]
+    values = {
+        "blocked": float((w * axes["blocked_after"].astype(float)).sum()),
+        "delay": float((w * np.minimum(axes["time_after_min"], blocked_time_min) / 60.0).sum()),
+        "detection": float((w * (1.0 - axes["detection_after"])).sum()),
+        "throughput": float((w * axes["corridors_after"]).sum()),
+    }
+    return {k: values[k] for k in weights}
+
+
+def combined_objective(values: dict[str, float], weights: dict[str, float]) -> float:
+    sense = {name: FAMILIES[name].sense for name in weights}
+    return sum(weights[k] * sense[k] * values[k] for k in weights)
+
+
+def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | None = None,
+                  mode: str = "joint", settings: SolverSettings | None = None,
+                  max_rounds: int = 500, routes_per_round: int = 8,
+                  prefer_cheaper: bool = True, verify: bool = True) -> Plan:
+    """Solve a planning problem exactly against a re-routing attacker.
+
+    Parameters
+    ----------
+    problem
+        The instance (see :class:`optimizer.problem.Problem`).
+    objective_weights
+        Objective mix, e.g. ``{"blocked": 1.0}`` (default) or ``{"blocked": 1, "delay": 0.01}``;
+        ``detection`` and ``throughput`` are minimised (their weights enter negatively).
+    mode
+        ``joint``, ``pooled`` or ``national``.
+    settings
+        Solver name, time limit (whole solve), gap, threads, seed.
+    verify
+        Recompute every axis with plain NetworkX and refuse to report a plan it disagrees with.
+
+    Returns
+    -------
+    Plan
+        Chosen sites, per-axis before/after metrics, budget use and a :class:`SolveReport`.
+    """
+    weights = objective_weights or {"blocked": 1.0}
+    unknown = sorted(set(weights) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown objective(s) {unknown}; known: {sorted(FAMILIES)}")
+    if mode not in ("joint", "pooled", "national"):
+        raise ValueError(f"unknown mode '{mode}'; use joint, pooled or national")
+    settings = settings or SolverSettings()
+    check_problem(problem).raise_if_any()
+    started = time.perf_counter()
+    network = Network(problem)
+    parts: dict[str, SolveReport] = {}
+    if mode == "national":
+        choice, status, termination, rounds, routes = _national(
+            problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts)
+        bound = None
+        spend_status = "per holder"
+    else:
+        result = _decompose(problem, network, weights, mode, settings, max_rounds=max_rounds,
+                            routes_per_round=routes_per_round, prefer_cheaper=prefer_cheaper)
+        choice, status, termination = result["choice"], result["status"], result["termination"]
+        rounds, routes, bound = result["rounds"], result["routes"], result["bound"]
+        spend_status = result["spend_status"]
+    solve_s = time.perf_counter() - started
+    if choice is None:
+        report = SolveReport(status=status, objective=None, bound=bound, gap=None,
+                             runtime_s=solve_s, solver=settings.name, termination=termination,
+                             rounds=rounds, routes=routes, mode=mode, objective_weights=weights,
+                             spend_status=spend_status, parts=parts,
+                             timings_s={"solve": round(solve_s, 3)})
+        empty = pd.DataFrame()
+        return Plan(empty, empty, empty, empty, {}, report, Choice.empty())
+    t0 = time.perf_counter()
+    obstacles, sensors, axes, budgets, routes_by_axis = _plan_tables(problem, network, choice,
+                                                                     verify)
+    values = family_values_from_axes(axes, weights, problem.blocked_time_min)
+    objective = combined_objective(values, weights)
+    if bound is not None and mode != "national":
+        bound = max(bound, objective) if status == "optimal" else bound
+    report = SolveReport(
+        status=status, objective=objective, bound=bound,
+        gap=relative_gap(objective, bound) if mode != "national" else None,
+        runtime_s=solve_s, solver=settings.name, termination=termination, rounds=rounds,
+        routes=routes, mode=mode, objective_weights=weights, family_values=values,
+        spend_status=spend_status, parts=parts,
+        timings_s={"solve": round(solve_s, 3), "verify": round(time.perf_counter() - t0, 3)})
+    return Plan(obstacles, sensors, axes, budgets, routes_by_axis, report, choice)
+
+
+def _national(problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts):
+    obstacles, sensors = {}, set()
+    statuses, rounds, routes = [], 0, 0
+    for holder in sorted(problem.budgets):
+        own_axes = problem.axes[problem.axes["country"] == holder]
+        if own_axes.empty:
+            continue
+        sub = replace(problem.restricted_to({holder}), axes=own_axes.reset_index(drop=True))
+        plan = solve_problem(sub, objective_weights=weights, mode="joint", settings=settings,
+                             max_rounds=max_rounds, routes_per_round=routes_per_round,
+                             prefer_cheaper=prefer_cheaper, verify=False)
+        parts[holder] = plan.report
+        statuses.append(plan.report.status)
+        rounds += plan.report.rounds
+        routes += plan.report.routes
+        obstacles.update(plan.choice.obstacles)
+        sensors |= set(plan.choice.sensors)
+    order = ["infeasible", "no_solution", "feasible", "optimal"]
+    status = min(statuses, key=order.index) if statuses else "optimal"
+    if status in ("infeasible", "no_solution"):
+        return None, status, "a national solve failed", rounds, routes
+    termination = "each holder's own plan solved for the axes into its territory"
+    return Choice(obstacles, frozenset(sensors)), status, termination, rounds, routes

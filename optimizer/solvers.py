@@ -1,0 +1,167 @@
+"""Solver choice and honest outcome classification. The only module that knows PuLP's solvers.
+
+HiGHS (highspy) is the default; CBC (``COIN_CMD`` with the ``cbcbox`` binary) the fallback.
+The outcome is classified from ``prob.status``, ``prob.sol_status`` and, for HiGHS,
+the solver's own record of whether it holds a primal solution (PuLP maps a time limit
+with no incumbent to "Optimal / IntegerFeasible", which must not be believed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from optimizer.errors import SolverError
+
+SOLVERS = {"highs": "HiGHS", "cbc": "COIN_CMD"}
+OPTIONS = {"time_limit_s", "gap_rel", "threads", "seed", "msg"}
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    name: str = "highs"
+    time_limit_s: float = 300.0
+    gap_rel: float = 1e-6
+    threads: int = 1
+    seed: int = 0
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name not in SOLVERS:
+            raise SolverError(f"unknown solver '{self.name}'; known: {sorted(SOLVERS)}")
+
+    @classmethod
+    def from_options(cls, name: str, **options: object) -> SolverSettings:
+        unknown = sorted(set(options) - OPTIONS)
+        if unknown:
+            raise SolverError(f"unknown solver option(s) {unknown}; known: {sorted(OPTIONS)}")
+        return cls(name=name, **options)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class MilpOutcome:
+    """One MILP solve. ``objective`` is None whenever the solver holds no solution."""
+
+    status: str  # optimal | feasible | infeasible | unbounded | no_solution
+    objective: float | None
+    bound: float | None
+    runtime_s: float
+    termination: str
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def _highs(settings: SolverSettings, time_limit: float):
+    return pulp.getSolver("HiGHS", msg=settings.msg, timeLimit=max(time_limit, 0.01),
+                          gapRel=settings.gap_rel, threads=settings.threads,
+                          random_seed=settings.seed)
+
+
+def _cbc(settings: SolverSettings, time_limit: float, log_path: str):
+    available = pulp.getSolver("COIN_CMD", msg=False)
+    if not available.available():
+        raise SolverError("CBC is not available: install it with `pip install pulp[cbc]`")
+    return pulp.getSolver("COIN_CMD", msg=settings.msg, timeLimit=max(time_limit, 1),
+                          gapRel=settings.gap_rel, threads=settings.threads, logPath=log_path,
+                          options=[f"randomCbcSeed {settings.seed + 1}"])
+
+
+def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
+               time_limit: float | None = None) -> MilpOutcome:
+    """Solve ``prob`` and classify the outcome from every status PuLP and the solver give."""
+    limit = settings.time_limit_s if time_limit is None else time_limit
+    maximise = prob.sense == pulp.LpMaximize
+    started = time.perf_counter()
+    log_path = None
+    if settings.name == "highs":
+        solver = _highs(settings, limit)
+    else:
+        fd, log_path = tempfile.mkstemp(prefix="cbc-", suffix=".log")
+        os.close(fd)
+        solver = _cbc(settings, limit, log_path)
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as error:
+        raise SolverError(f"{settings.name} failed: {error}") from None
+    runtime = time.perf_counter() - started
+    status, sol_status = prob.status, prob.sol_status
+    if settings.name == "highs":
+        outcome = _classify_highs(prob, status, sol_status, maximise, runtime)
+    else:
+        outcome = _classify_cbc(prob, status, sol_status, maximise, runtime, log_path)
+        Path(log_path).unlink(missing_ok=True)
+    return outcome
+
+
+def _classify_highs(prob, status, sol_status, maximise, runtime) -> MilpOutcome:
+    model = prob.solverModel
+    info = model.getInfo()
+    termination = model.modelStatusToString(model.getModelStatus())
+    has_primal = info.primal_solution_status == 2
+    sign = -1.0 if maximise else 1.0  # PuLP hands HiGHS a negated maximisation
+    if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return MilpOutcome("infeasible", None, None, runtime, termination)
+    if status == pulp.LpStatusUnbounded:
+        return MilpOutcome("unbounded", None, None, runtime, termination)
+    if not has_primal or sol_status == pulp.LpSolutionNoSolutionFound:
+        return MilpOutcome("no_solution", None, _bound(info, sign, prob), runtime, termination)
+    objective = pulp.value(prob.objective)
+    objective = float(objective) if objective is not None else 0.0
+    proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
+    bound = _bound(info, sign, prob) if _is_mip(prob) else objective
+    if bound is None:
+        bound = objective if proven else None
+    return MilpOutcome("optimal" if proven else "feasible", objective, bound, runtime,
+                       termination)
+
+
+def _is_mip(prob) -> bool:
+    return any(v.cat == pulp.LpInteger for v in prob.variables())
+
+
+def _bound(info, sign, prob) -> float | None:
+    value = info.mip_dual_bound
+    if value is None or not math.isfinite(value):
+        return None
+    # PuLP does not pass the objective's constant to HiGHS; add it back.
+    constant = prob.objective.constant if prob.objective is not None else 0.0
+    return sign * value + constant
+
+
+def _classify_cbc(prob, status, sol_status, maximise, runtime, log_path) -> MilpOutcome:
+    text = Path(log_path).read_text(errors="replace") if log_path else ""
+    termination = "optimal" if "Optimal solution found" in text else (
+        "time limit" if "Stopped on time" in text else "see log")
+    if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return MilpOutcome("infeasible", None, None, runtime, termination)
+    if status == pulp.LpStatusUnbounded:
+        return MilpOutcome("unbounded", None, None, runtime, termination)
+    if status != pulp.LpStatusOptimal or sol_status not in (pulp.LpSolutionOptimal,
+                                                            pulp.LpSolutionIntegerFeasible):
+        return MilpOutcome("no_solution", None, None, runtime, termination)
+    objective = float(pulp.value(prob.objective) or 0.0)
+    if sol_status == pulp.LpSolutionOptimal and termination != "time limit":
+        return MilpOutcome("optimal", objective, objective, runtime, termination)
+    bound = None
+    match = re.search(r"best possible\s+(-?[\d.eE+-]+)", text) or re.search(
+        r"Lower bound:\s+(-?[\d.eE+-]+)", text)
+    if match:
+        raw = float(match.group(1))
+        bound = -raw if maximise else raw  # CBC minimises the negated objective
+    return MilpOutcome("feasible", objective, bound, runtime, termination)
+
+
+def relative_gap(primal: float | None, bound: float | None) -> float | None:
+    """|bound - primal| / max(|primal|, 1e-9); None if either is unknown."""
+    if primal is None or bound is None:
+        return None
+    return abs(bound - primal) / max(abs(primal), 1e-9)
