@@ -220,6 +220,10 @@ def load_config(path: Path | str) -> ScenarioConfig:
 
 
 def default_config_path() -> Path:
-    """The embedded Baltic default scenario (``inputs/baltic.toml``)."""
-    here = Path(__file__).resolve().parent.parent / "inputs" / "baltic.toml"
-    return here
+    """The embedded Baltic default scenario (``inputs/baltic.toml``).
+
+    Looked up beside the package (an editable install or a clone), then in the
+    current directory.
+    """
+    beside = Path(__file__).resolve().parent.parent / "inputs" / "baltic.toml"
+    return beside if beside.is_file() else Path("inputs") / "baltic.toml"

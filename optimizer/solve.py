@@ -18,6 +18,7 @@ with its own sites and budget; the union of the national plans is then evaluated
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import replace
@@ -31,6 +32,8 @@ from optimizer.models import FAMILIES, Master
 from optimizer.plan import Plan, SolveReport
 from optimizer.problem import Problem, check_problem
 from optimizer.solvers import SolverSettings, relative_gap, solve_milp
+
+log = logging.getLogger(__name__)
 
 
 class VerificationError(RuntimeError):
@@ -129,6 +132,8 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             status, termination = "optimal", "bound reached"
             break
         added = sum(f.separate(master, choice, effect, values=True) for f in families)
+        log.info("round %d: master %s in %.2fs, bound %.6g, best %.6g, %d routes/cuts added",
+                 rounds, outcome.status, outcome.runtime_s, upper, best_value, added)
         if added == 0:
             status = "feasible"
             termination = f"master stopped early ({outcome.termination})"

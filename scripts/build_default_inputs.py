@@ -62,6 +62,21 @@ def _catalogues(tables: dict[str, pd.DataFrame]) -> None:
     obstacle("bridge_demolition", "bridge", "bridge_demolition_prep_cost_eur", "per_site",
              "delay_blown_bridge_gt18m_min", "delay_blown_bridge_gt18m_min", blocks=True,
              cost_note="; blocks: gap wider than the 18 m AVLB span (avlb_span_m)")
+    # Complex belt: ditch + dragon's teeth + wire on the same line; cost is their sum,
+    # the unobserved delay their sum (assumption: additive), the observed delay is sourced.
+    parts = ("at_ditch_cost_per_km_eur", "dragons_teeth_cost_per_km_eur",
+             "wire_obstacle_cost_per_km_eur")
+    unobserved = ("delay_at_ditch_unobserved_min", "delay_dragons_teeth_unobserved_min",
+                  "delay_wire_unobserved_min")
+    observed, ob, os_ = p("delay_complex_belt_covered_min")
+    obstacles.append({
+        "type": "complex_belt", "applies_to": "terrain road",
+        "cost_eur": sum(p(n)[0] for n in parts), "cost_unit": "per_km",
+        "delay_unobserved_min": sum(p(n)[0] for n in unobserved),
+        "delay_observed_min": observed, "basis": f"derived+assumption+{ob}",
+        "source": f"cost = sum of {', '.join(parts)}; unobserved delay = sum of "
+                  f"{', '.join(unobserved)} (assumption: additive); observed {os_}",
+    })
     pd.DataFrame(obstacles).to_csv(OUT / "obstacle_types.csv", index=False)
 
     sensors = []

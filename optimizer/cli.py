@@ -1,0 +1,231 @@
+"""The ``optimizer`` command. The only module that talks to the terminal.
+
+Exit codes: 0 success (a plan, optimal or with its gap), 1 internal error, 2 input error,
+3 infeasible, 4 no solution within the limits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+
+log = logging.getLogger("optimizer")
+
+
+def _setup_logging(verbose: int, quiet: int) -> None:
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
+
+
+def _guard(func):
+    """Map library errors to messages and exit codes at the command boundary."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from optimizer.errors import InputError, SolverError
+
+        try:
+            return func(*args, **kwargs)
+        except InputError as error:
+            click.echo(f"input error: {error}", err=True)
+            sys.exit(EXIT_INPUT)
+        except SolverError as error:
+            click.echo(f"solver error: {error}", err=True)
+            sys.exit(EXIT_INPUT)
+        except KeyboardInterrupt:
+            click.echo("interrupted; no partial results were written", err=True)
+            sys.exit(130)
+        except Exception as error:  # the boundary: anything else is our bug
+            click.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+            if log.isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            else:
+                click.echo("(run with -vv for the traceback, and please report it)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+config_argument = click.argument("config", required=False, type=click.Path(dir_okay=False))
+
+
+def _config_path(config: str | None) -> Path:
+    from optimizer.config import default_config_path
+
+    return Path(config) if config else default_config_path()
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v, -vv).")
+@click.option("-q", "--quiet", count=True, help="Less log output.")
+@click.version_option(package_name="optimizer")
+def main(verbose: int, quiet: int) -> None:
+    """Place obstacles and sensors within national budgets to block mobility corridors.
+
+    CONFIG is a scenario TOML file (default: the embedded Baltic default, inputs/baltic.toml).
+    """
+    _setup_logging(verbose, quiet)
+
+
+@main.command()
+@config_argument
+@click.option("--problem", type=click.Path(exists=False),
+              help="Check a plain-format problem (folder of CSV files or .gpkg) instead.")
+@_guard
+def validate(config: str | None, problem: str | None) -> None:
+    """Check the scenario file and every input; list every problem at once."""
+    if problem:
+        from optimizer.inputs import read_problem
+
+        p = read_problem(problem)
+        click.echo(f"OK: {problem}: {p.graph.number_of_nodes()} nodes, "
+                   f"{p.graph.number_of_edges()} edges, {len(p.obstacle_options)} obstacle "
+                   f"options, {len(p.sensor_options)} sensor options, {len(p.axes)} axes")
+        return
+    from optimizer.config import load_config
+    from optimizer.validate import validate as run_validation
+
+    path = _config_path(config)
+    cfg = load_config(path)
+    inputs = run_validation(cfg)
+    click.echo(f"OK: {path}: {len(inputs.files)} input files, {len(cfg.axes)} threat axes, "
+               f"budget holders {sorted(cfg.budgets)}")
+
+
+@main.command()
+@config_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/graph",
+              show_default=True, help="Folder for graph.gpkg and graph.png.")
+@click.option("--no-cache", is_flag=True, help="Rebuild even if a cached graph matches.")
+@_guard
+def graph(config: str | None, out_dir: str, no_cache: bool) -> None:
+    """Build the terrain and road graph; write graph.gpkg and graph.png; print its size."""
+    from optimizer.cache import cached_graph
+    from optimizer.config import load_config
+    from optimizer.export import save_graph
+    from optimizer.graph import graph_summary
+    from optimizer.report.maps import graph_map
+    from optimizer.validate import validate as run_validation
+
+    cfg = load_config(_config_path(config))
+    inputs = run_validation(cfg)
+    started = time.perf_counter()
+    g, from_cache = cached_graph(cfg, inputs, use_cache=not no_cache)
+    elapsed = time.perf_counter() - started
+    out = Path(out_dir)
+    save_graph(g, out / "graph.gpkg")
+    note = f"roads: {g.graph['roads']}; cell {g.graph['cell_km']} km {g.graph['cell_shape']}"
+    graph_map(g, out / "graph.png", title=f"{cfg.name}: terrain and road graph", note=note,
+              inputs=inputs)
+    click.echo(f"graph {cfg.name}: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges; "
+               f"cell {g.graph['cell_km']} km ({g.graph['cell_shape']}); roads {g.graph['roads']}")
+    source = "loaded from cache" if from_cache else "built"
+    click.echo(f"{source} in {elapsed:.2f} s (build time when built: {g.graph['build_s']:.2f} s)")
+    click.echo("edges by kind and country:")
+    click.echo(graph_summary(g).to_string())
+    click.echo(f"wrote {out / 'graph.gpkg'} and {out / 'graph.png'}")
+
+
+def _weights(objective: str | None, weights: str | None) -> dict[str, float] | None:
+    if weights:
+        from optimizer.errors import InputError, Problem
+
+        out = {}
+        for item in weights.split(","):
+            name, _, value = item.partition("=")
+            try:
+                out[name.strip()] = float(value)
+            except ValueError:
+                raise InputError([Problem("--weights", f"'{item}' is not NAME=NUMBER",
+                                          "e.g. --weights blocked=1,delay=0.01")]) from None
+        return out
+    return {objective: 1.0} if objective else None
+
+
+@main.command()
+@config_argument
+@click.option("--problem", type=click.Path(), help="Solve a plain-format problem instead.")
+@click.option("--objective", type=click.Choice(["blocked", "delay", "detection", "throughput"]),
+              help="Objective (default: the scenario's [solve] objective).")
+@click.option("--weights", help="Combined objectives, e.g. blocked=1,delay=0.01.")
+@click.option("--mode", type=click.Choice(["national", "joint", "pooled"]))
+@click.option("--solver", type=click.Choice(["highs", "cbc"]))
+@click.option("--time-limit", type=float, help="Seconds for the whole solve.")
+@click.option("--gap", type=float, help="Relative gap that counts as proven optimal.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Result folder (default: results/<scenario name>).")
+@click.option("--no-pictures", is_flag=True, help="Skip the PNG map.")
+@click.option("--no-cache", is_flag=True, help="Rebuild the graph even if cached.")
+@_guard
+def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_dir,
+        no_pictures, no_cache) -> None:
+    """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map)."""
+    from optimizer.pipeline import prepare, prepare_problem, solve_prepared
+    from optimizer.runio import write_run
+    from optimizer.solvers import SolverSettings
+
+    prepared = prepare_problem(problem) if problem else prepare(_config_path(config),
+                                                                use_cache=not no_cache)
+    solve_cfg = prepared.config.solve if prepared.config else None
+    settings = SolverSettings(
+        name=solver or (solve_cfg.solver if solve_cfg else "highs"),
+        time_limit_s=time_limit or (solve_cfg.time_limit_s if solve_cfg else 300.0),
+        gap_rel=gap if gap is not None else (solve_cfg.gap_rel if solve_cfg else 1e-6),
+        threads=solve_cfg.threads if solve_cfg else 1, seed=solve_cfg.seed if solve_cfg else 0)
+    result = solve_prepared(prepared, objective_weights=_weights(objective, weights), mode=mode,
+                            settings=settings)
+    name = prepared.config.name if prepared.config else Path(problem).stem
+    out = Path(out_dir) if out_dir else Path("results") / name
+    t = time.perf_counter()
+    write_run(result, out, pictures=not no_pictures)
+    _print_run(result, out, time.perf_counter() - t)
+    status = result.plan.report.status
+    if status == "infeasible":
+        sys.exit(EXIT_INFEASIBLE)
+    if status == "no_solution":
+        sys.exit(EXIT_NO_SOLUTION)
+
+
+def _fmt(value, digits=6) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+
+
+def _print_run(result, out: Path, write_s: float) -> None:
+    from optimizer.runio import data_note
+
+    plan, report = result.plan, result.plan.report
+    click.echo(f"status {report.status} ({report.termination}); mode {report.mode}; "
+               f"solver {report.solver}")
+    click.echo(f"objective {_fmt(report.objective)}  bound {_fmt(report.bound)}  "
+               f"gap {_fmt(report.gap, 3)}  rounds {report.rounds}  routes/cuts {report.routes}")
+    for name, value in report.family_values.items():
+        click.echo(f"  {name}: {value:.6g}")
+    if len(plan.budgets):
+        click.echo(plan.budgets.assign(
+            budget_MEUR=plan.budgets["budget_eur"] / 1e6,
+            spend_MEUR=plan.budgets["spend_eur"] / 1e6)[["holder", "budget_MEUR", "spend_MEUR"]]
+            .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if len(plan.axes):
+        table = plan.axes.assign(
+            before_h=plan.axes["time_before_min"] / 60, after_h=plan.axes["time_after_min"] / 60)
+        columns = ["axis_id", "weight", "before_h", "after_h", "blocked_after",
+                   "corridors_before", "corridors_after", "detection_after"]
+        click.echo(table[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    click.echo(f"{len(plan.obstacles)} obstacles, {len(plan.sensors)} sensors; "
+               f"timings {result.timings_s}, write {write_s:.2f} s")
+    note = data_note(result)
+    if note:
+        click.echo(f"NOTE: {note}")
+    click.echo(f"wrote {out}")

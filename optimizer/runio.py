@@ -1,0 +1,204 @@
+"""Write a finished run to ``results/<name>/`` atomically: the folder appears complete or not at all."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import Transformer
+
+from optimizer import __version__
+from optimizer.export import write_csv, write_json
+from optimizer.pipeline import Run
+from optimizer.roads import APPROXIMATE_LABEL
+
+PACKAGES = ["pulp", "highspy", "networkx", "geopandas", "shapely", "pyproj", "pyogrio", "pandas",
+            "numpy", "scipy", "matplotlib", "pydantic"]
+UNITS = {"blocked": "sum of weights of blocked axes (maximised)",
+         "delay": "sum of weight x attacker hours, capped at blocked_time_h (maximised)",
+         "detection": "sum of weight x max evasion probability (minimised)",
+         "throughput": "sum of weight x open corridors or capacity (minimised)"}
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "optimizer": __version__}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def data_note(run: Run) -> str:
+    prepared = run.prepared
+    notes = []
+    if prepared.graph is not None and prepared.graph.graph.get("roads") == APPROXIMATE_LABEL:
+        notes.append(f"APPROXIMATE: roads {APPROXIMATE_LABEL}")
+    if prepared.config is not None and prepared.config.data_note:
+        notes.append(prepared.config.data_note)
+    if prepared.graph is not None:
+        notes.append(f"cell size {prepared.graph.graph['cell_km']} km")
+    return "; ".join(notes)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _clean(records: list[dict]) -> list[dict]:
+    return [{k: _finite(v) for k, v in r.items()} for r in records]
+
+
+def summary(run: Run) -> dict:
+    prepared, plan = run.prepared, run.plan
+    report = plan.report
+    out = {
+        "name": prepared.source,
+        "data_note": data_note(run),
+        "objective_units": {k: UNITS[k] for k in report.objective_weights},
+        "report": report.as_dict(),
+        "budgets": _clean(plan.budgets.to_dict("records")) if len(plan.budgets) else [],
+        "axes": _clean(plan.axes.to_dict("records")) if len(plan.axes) else [],
+        "counts": {"obstacles": len(plan.obstacles), "sensors": len(plan.sensors),
+                   "candidate_obstacle_options": len(prepared.problem.obstacle_options),
+                   "candidate_sensor_options": len(prepared.problem.sensor_options)},
+        "timings_s": run.timings_s,
+        "versions": versions(),
+        "assumptions": "Numbers tagged 'assumption' in the parameter tables are estimates "
+                       "where no public figure was found (see inputs/baltic/ATTRIBUTION.md).",
+    }
+    if prepared.config is not None:
+        out["config"] = prepared.config.model_dump(mode="json")
+        out["input_files_sha256"] = prepared.inputs.files
+    if prepared.graph is not None:
+        g = prepared.graph
+        out["graph"] = {"nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
+                        "cell_km": g.graph["cell_km"], "cell_shape": g.graph["cell_shape"],
+                        "crs": g.graph["crs"], "roads": g.graph["roads"],
+                        "build_s": g.graph["build_s"], "from_cache": prepared.graph_from_cache}
+    return out
+
+
+def _site_points(run: Run, table: pd.DataFrame) -> pd.DataFrame:
+    sites = run.prepared.sites
+    table = table.copy()
+    if sites is not None and len(table):
+        where = sites.set_index("site_id").geometry
+        table["lon"] = table["site_id"].map(lambda s: round(where[s].x, 6))
+        table["lat"] = table["site_id"].map(lambda s: round(where[s].y, 6))
+    else:
+        table["lon"] = pd.Series(dtype=float)
+        table["lat"] = pd.Series(dtype=float)
+    table["data_note"] = data_note(run)
+    return table
+
+
+def _route_lines(run: Run) -> gpd.GeoDataFrame | pd.DataFrame:
+    graph = run.prepared.graph
+    rows, geoms = [], []
+    for axis_id, routes in run.plan.routes.items():
+        for when in ("before", "after"):
+            nodes = routes.get(when)
+            rows.append({"axis_id": axis_id, "when": when,
+                         "reachable": nodes is not None, "data_note": data_note(run)})
+            if graph is not None and nodes:
+                geoms.append(shapely.linestrings([(graph.nodes[n]["x"], graph.nodes[n]["y"])
+                                                  for n in nodes]))
+            else:
+                geoms.append(None)
+    table = pd.DataFrame(rows)
+    axes = run.plan.axes.set_index("axis_id")
+    for column in ("time_before_min", "time_after_min", "blocked_after", "weight"):
+        if len(axes):
+            table[column] = table["axis_id"].map(axes[column]).map(_finite)
+    if graph is None:
+        return table
+    frame = gpd.GeoDataFrame(table, geometry=geoms, crs=graph.graph["crs"])
+    return frame.to_crs("EPSG:4326")
+
+
+def write_run(run: Run, out_dir: Path | str, *, pictures: bool = True) -> Path:
+    """Write every output of a run; an existing folder is replaced only once all is written."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        _write_all(run, tmp, pictures=pictures)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "previous")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out_dir
+
+
+def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
+    plan = run.plan
+    obstacles = _site_points(run, plan.obstacles) if len(plan.obstacles.columns) else pd.DataFrame()
+    sensors = _site_points(run, plan.sensors) if len(plan.sensors.columns) else pd.DataFrame()
+    write_json(folder / "summary.json", json.loads(json.dumps(summary(run), default=_json_default)))
+    write_csv(folder / "obstacles.csv", obstacles)
+    write_csv(folder / "sensors.csv", sensors)
+    write_csv(folder / "axes.csv", plan.axes)
+    write_csv(folder / "budgets.csv", plan.budgets)
+    if run.prepared.sites is not None:
+        candidates = run.prepared.sites.copy()
+        candidates["lon"] = candidates.geometry.x.round(6)
+        candidates["lat"] = candidates.geometry.y.round(6)
+        write_csv(folder / "candidates.csv", pd.DataFrame(candidates.drop(columns="geometry")))
+    gpkg = folder / "plan.gpkg"
+    corridors = _route_lines(run)
+    for layer, table in (("obstacles", obstacles), ("sensors", sensors)):
+        if len(table.columns):
+            frame = (gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"],
+                                                                          table["lat"]),
+                                      crs="EPSG:4326") if run.prepared.sites is not None
+                     else table)
+            pyogrio.write_dataframe(frame, gpkg, layer=layer, driver="GPKG",
+                                    append=gpkg.exists())
+    if len(corridors):
+        pyogrio.write_dataframe(corridors, gpkg, layer="corridors", driver="GPKG",
+                                append=gpkg.exists())
+    for layer, table in (("budgets", plan.budgets), ("axes", plan.axes)):
+        if len(table):
+            clean = table.copy()
+            for column in clean.columns:
+                if clean[column].dtype == float:
+                    clean[column] = clean[column].map(_finite)
+            pyogrio.write_dataframe(clean, gpkg, layer=layer, driver="GPKG",
+                                    append=gpkg.exists())
+    if pictures and run.prepared.graph is not None and plan.report.objective is not None:
+        from optimizer.report.maps import plan_map
+
+        plan_map(run, folder / "map.png", note=data_note(run))
+
+
+def _json_default(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def to_lonlat(graph, nodes: list[str]) -> list[tuple[float, float]]:
+    transformer = Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
+    return [transformer.transform(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
