@@ -255,7 +255,7 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
                     ref.population_column or "population"]
             if _require_columns(settlements, cols, f"settlements ({ref.path})", problems):
                 settlements = settlements.rename(columns=dict(zip(cols, ["name", "country",
-                                                                          "population"])))
+                                                                          "population"], strict=False)))
                 settlements = settlements[["name", "country", "population", "geometry"]]
                 _numeric(settlements, "population", f"settlements ({ref.path})", "name", problems)
             else:
@@ -268,7 +268,7 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
                     ref.country_column or "country"]
             if _require_columns(crossings, cols, f"border_crossings ({ref.path})", problems):
                 crossings = crossings.rename(columns=dict(zip(cols, ["crossing_id", "name",
-                                                                     "country"])))
+                                                                     "country"], strict=False)))
             else:
                 crossings = None
     roads = _read_roads(ins.roads, config, problems, files) if ins.roads else None

@@ -88,7 +88,7 @@ def check_problem(problem: Problem, source: str = "problem") -> Problems:
     problems = Problems()
     graph = problem.graph
     edge_ids = set()
-    for u, v, d in graph.edges(data=True):
+    for _u, _v, d in graph.edges(data=True):
         eid = d.get("edge_id")
         if eid in edge_ids:
             problems.add(f"{source}: edges, id '{eid}'", "duplicate edge id", "make edge ids unique")
