@@ -1,10 +1,7 @@
 """Barrier and sensor placement under national budgets against a re-routing attacker.
 
-The Python API returns values:
-
->>> from optimizer import run, default_config_path          # doctest: +SKIP
->>> result = run(default_config_path())                     # doctest: +SKIP
->>> result.plan.report.status, result.plan.obstacles.head() # doctest: +SKIP
+The Python API returns values; see :func:`optimizer.pipeline.run` for an example
+that runs as a doctest on the embedded default.
 """
 
 __version__ = "0.1.0"

@@ -200,31 +200,42 @@ def _reference_effect(problem: Problem, choice: Choice):
     return delay, blocked, factor
 
 
+class ReferenceAttacker:
+    """The attacker by plain NetworkX on the graph with a plan applied (built once per plan)."""
+
+    def __init__(self, problem: Problem, choice: Choice):
+        delay, blocked, factor = _reference_effect(problem, choice)
+        self.graph = nx.DiGraph()
+        self.graph.add_nodes_from(problem.graph.nodes)
+        for u, v, d in problem.graph.edges(data=True):
+            e = d["edge_id"]
+            if e in blocked:
+                continue
+            evasion = d.get("evasion", 1.0) * factor.get(e, 1.0)
+            self.graph.add_edge(u, v, time=d["time_min"] + delay.get(e, 0.0),
+                                neglog=-math.log(evasion), capacity=d.get("capacity", 1))
+
+    def metrics(self, origin: str, target: str, *, with_corridors: bool = True) -> dict:
+        """Fastest time and its node route, max evasion and (optionally) corridor count."""
+        graph = self.graph
+        try:
+            time, route = nx.single_source_dijkstra(graph, origin, target, weight="time")
+        except nx.NetworkXNoPath:
+            time, route = math.inf, None
+        try:
+            evasion = math.exp(-nx.shortest_path_length(graph, origin, target, weight="neglog"))
+        except nx.NetworkXNoPath:
+            evasion = 0.0
+        corridors = None
+        if with_corridors:
+            corridors = int(nx.maximum_flow_value(graph, origin, target, capacity="capacity")) \
+                if route is not None else 0
+        return {"time_min": float(time), "route": route, "evasion": evasion,
+                "corridors": corridors}
+
+
 def reference_metrics(problem: Problem, choice: Choice, origin: str, target: str, *,
                       with_corridors: bool = True) -> dict:
-    """Fastest time, its node route, max evasion and corridor count, by plain NetworkX."""
-    delay, blocked, factor = _reference_effect(problem, choice)
-    graph = problem.graph
-    open_graph = nx.DiGraph()
-    open_graph.add_nodes_from(graph.nodes)
-    for u, v, d in graph.edges(data=True):
-        if d["edge_id"] in blocked:
-            continue
-        e = d["edge_id"]
-        evasion = d.get("evasion", 1.0) * factor.get(e, 1.0)
-        open_graph.add_edge(u, v, time=d["time_min"] + delay.get(e, 0.0),
-                            neglog=-math.log(evasion), capacity=d.get("capacity", 1))
-    try:
-        time, route = nx.single_source_dijkstra(open_graph, origin, target, weight="time")
-    except nx.NetworkXNoPath:
-        time, route = math.inf, None
-    try:
-        neglog = nx.shortest_path_length(open_graph, origin, target, weight="neglog")
-        evasion = math.exp(-neglog)
-    except nx.NetworkXNoPath:
-        evasion = 0.0
-    corridors = None
-    if with_corridors:
-        corridors = int(nx.maximum_flow_value(open_graph, origin, target, capacity="capacity")) \
-            if nx.has_path(open_graph, origin, target) else 0
-    return {"time_min": float(time), "route": route, "evasion": evasion, "corridors": corridors}
+    """:meth:`ReferenceAttacker.metrics` for one axis."""
+    return ReferenceAttacker(problem, choice).metrics(origin, target,
+                                                      with_corridors=with_corridors)

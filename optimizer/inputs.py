@@ -189,9 +189,15 @@ def _duplicates(table: pd.DataFrame, column: str, where: str, problems: Problems
 
 
 def read_osm_roads(path: Path) -> gpd.GeoDataFrame:
-    """Road lines from an OpenStreetMap ``.osm`` or ``.osm.pbf`` extract (GDAL OSM driver)."""
+    """Drivable road lines from an OpenStreetMap ``.osm`` or ``.osm.pbf`` extract (GDAL OSM driver).
+
+    Keeps ways whose ``highway`` tag is a road class a column can use (footways, paths,
+    cycleways and the like are dropped); ``road_class`` holds the OSM tag.
+    """
     frame = gpd.read_file(path, layer="lines")
-    frame = frame[frame["highway"].notna()] if "highway" in frame.columns else frame.iloc[0:0]
+    if "highway" not in frame.columns:
+        frame = frame.assign(highway=None)
+    frame = frame[frame["highway"].isin(OSM_MAJOR | OSM_MINOR)]
     return frame.rename(columns={"highway": "road_class"})[["road_class", "geometry"]]
 
 

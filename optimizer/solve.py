@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimizer.attacker import Choice, Network, reference_metrics
+from optimizer.attacker import Choice, Network, ReferenceAttacker
 from optimizer.models import FAMILIES, Master
 from optimizer.plan import Plan, SolveReport
 from optimizer.problem import Problem, check_problem
@@ -113,7 +113,14 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         rounds += 1
         outcome = solve_milp(master.prob, settings, time_limit=remaining())
         if outcome.status in ("infeasible", "unbounded"):
-            status, termination = "infeasible", f"master {outcome.status}"
+            if best_choice is not None:
+                # Every route and cut is valid for the true optimum, so a master that was
+                # feasible cannot become infeasible: this is numerical trouble.
+                status = "feasible"
+                termination = f"master reported {outcome.status} after a feasible round " \
+                              "(numerical trouble); best plan kept"
+            else:
+                status, termination = "infeasible", f"master {outcome.status}"
             break
         if not outcome.has_solution:
             status = "feasible" if best_choice is not None else "no_solution"
@@ -212,6 +219,7 @@ def _plan_tables(problem: Problem, network: Network, choice: Choice, verify: boo
                 "cost_eur": float(sensor_rows.at[(s, t), "cost"]), "fixed": s in fixed_sites}
                for s, t in sorted(choice.sensors)]
     axes, routes = [], {}
+    reference = ReferenceAttacker(problem, choice) if verify else None
     node_route = lambda r, o: None if r is None else [o] + [network.nodes[network.dst[e]]  # noqa: E731
                                                             for e in r]
     for axis in problem.axes.itertuples():
@@ -231,8 +239,7 @@ def _plan_tables(problem: Problem, network: Network, choice: Choice, verify: boo
             "detection_before": 1.0 - ev0, "detection_after": 1.0 - ev1,
         }
         if verify:
-            ref = reference_metrics(problem, choice, axis.origin, axis.objective,
-                                    with_corridors=False)
+            ref = reference.metrics(axis.origin, axis.objective, with_corridors=False)
             same_time = (math.isinf(ref["time_min"]) and math.isinf(t1)) or math.isclose(
                 ref["time_min"], t1, rel_tol=1e-9, abs_tol=1e-6)
             same_ev = math.isclose(ref["evasion"], ev1, rel_tol=1e-9, abs_tol=1e-12)

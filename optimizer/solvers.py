@@ -60,10 +60,12 @@ class MilpOutcome:
         return self.status in ("optimal", "feasible")
 
 
-def _highs(settings: SolverSettings, time_limit: float):
+def _highs(settings: SolverSettings, time_limit: float, **extra):
+    # Tight feasibility tolerances: detection cuts carry coefficients near 1e-8.
     return pulp.getSolver("HiGHS", msg=settings.msg, timeLimit=max(time_limit, 0.01),
                           gapRel=settings.gap_rel, threads=settings.threads,
-                          random_seed=settings.seed)
+                          random_seed=settings.seed, mip_feasibility_tolerance=1e-9,
+                          primal_feasibility_tolerance=1e-9, **extra)
 
 
 def _cbc(settings: SolverSettings, time_limit: float, log_path: str):
@@ -96,6 +98,11 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
     status, sol_status = prob.status, prob.sol_status
     if settings.name == "highs":
         outcome = _classify_highs(prob, status, sol_status, maximise, runtime)
+        if outcome.status == "infeasible":
+            # HiGHS's presolve can misjudge badly scaled rows; confirm without it.
+            prob.solve(_highs(settings, max(limit - runtime, 0.01), presolve="off"))
+            runtime = time.perf_counter() - started
+            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime)
     else:
         outcome = _classify_cbc(prob, status, sol_status, maximise, runtime, log_path)
         Path(log_path).unlink(missing_ok=True)
@@ -161,7 +168,8 @@ def _classify_cbc(prob, status, sol_status, maximise, runtime, log_path) -> Milp
 
 
 def relative_gap(primal: float | None, bound: float | None) -> float | None:
-    """|bound - primal| / max(|primal|, 1e-9); None if either is unknown."""
+    """|bound - primal| / max(|primal|, |bound|) (0 when both are 0); None if either is unknown."""
     if primal is None or bound is None:
         return None
-    return abs(bound - primal) / max(abs(primal), 1e-9)
+    scale = max(abs(primal), abs(bound))
+    return abs(bound - primal) / scale if scale > 0 else 0.0

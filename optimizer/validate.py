@@ -10,8 +10,8 @@ from optimizer.graph import locate_place
 from optimizer.inputs import Inputs, load_inputs
 
 
-def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
-    """Problems that need both the configuration and the loaded inputs."""
+def check_config(config: ScenarioConfig) -> Problems:
+    """Problems visible from the configuration alone."""
     problems = Problems()
     g = config.graph
     for holder in sorted(set(config.budgets) - set(g.defended)):
@@ -21,6 +21,18 @@ def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
     overlap = sorted(set(g.defended) & set(g.hostile))
     if overlap:
         problems.add("graph.defended/hostile", f"{overlap} listed as both", "list each country once")
+    ids = [a.id for a in config.axes]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.add(f"axes: id '{dup}'", "duplicate axis id", "give every axis a unique id")
+    if not config.axes:
+        problems.add("axes", "no threat axes", "add at least one [[axes]] table")
+    return problems
+
+
+def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
+    """Problems that need both the configuration and the loaded inputs."""
+    problems = Problems()
+    g = config.graph
     obstacle_types = set(inputs.obstacle_types["type"])
     applies = dict(zip(inputs.obstacle_types["type"], inputs.obstacle_types["applies_to"],
                        strict=True))
@@ -43,11 +55,6 @@ def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
     for name in sorted(set(cand.max_per_type) - obstacle_types - sensor_types):
         problems.add(f"candidates.max_per_type: '{name}'", "unknown obstacle or sensor type",
                      "use a type from the catalogues")
-    ids = [a.id for a in config.axes]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.add(f"axes: id '{dup}'", "duplicate axis id", "give every axis a unique id")
-    if not config.axes:
-        problems.add("axes", "no threat axes", "add at least one [[axes]] table")
     countries = inputs.countries
     for axis in config.axes:
         for role, place, allowed in (("origin", axis.origin, g.hostile),
@@ -70,8 +77,11 @@ def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
 
 def validate(config: ScenarioConfig) -> Inputs:
     """Load every input and cross-check; raise :class:`InputError` listing every problem."""
-    inputs = load_inputs(config)
-    problems = check_scenario(config, inputs)
-    if problems:
-        raise InputError(problems.items)
+    problems = check_config(config)
+    try:
+        inputs = load_inputs(config)
+    except InputError as error:
+        raise InputError(problems.items + error.problems) from None
+    problems.extend(check_scenario(config, inputs))
+    problems.raise_if_any()
     return inputs

@@ -25,7 +25,7 @@ import pulp
 
 from optimizer.attacker import Choice, Effect, Network
 
-TOL = 1e-9
+TOL = 1e-9  # absolute: below this an evasion probability counts as resolved
 
 
 class DetectionFamily:

@@ -1,0 +1,94 @@
+"""Published answers of the PyomoGallery network-interdiction toys, and the networkx min cut."""
+
+import math
+import random
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from optimizer import problem_from_tables, solve_problem
+
+DATA = Path(__file__).parent / "data" / "pyomogallery"
+
+
+def _toy(kind: str, attacks: int):
+    arcs = pd.read_csv(DATA / kind / "sample_arcs_data.csv")
+    nodes = pd.read_csv(DATA / kind / "sample_nodes_data.csv").rename(columns={"Node": "node_id"})
+    value = "Capacity" if kind == "max_flow" else "Cost"
+    edges = pd.DataFrame({"edge_id": arcs.StartNode + "-" + arcs.EndNode,
+                          "source": arcs.StartNode, "target": arcs.EndNode,
+                          "time_min": arcs[value] if kind == "shortest_path" else 1.0,
+                          "capacity": arcs[value] if kind == "max_flow" else 1.0})
+    attackable = edges[arcs["Attackable"] == 1]
+    sites = pd.DataFrame({"site_id": "x_" + attackable.edge_id, "edges": attackable.edge_id,
+                          "country": "D"})
+    options = pd.DataFrame({"site_id": sites.site_id, "type": "destroy", "cost": 1.0,
+                            "delay_unobserved_min": 0.0, "delay_observed_min": 0.0,
+                            "blocks": True})
+    axes = pd.DataFrame({"axis_id": ["a"], "origin": ["Start"], "objective": ["End"],
+                         "weight": [1.0]})
+    return problem_from_tables({"nodes": nodes[["node_id"]], "edges": edges,
+                                "obstacle_sites": sites, "obstacle_options": options,
+                                "axes": axes,
+                                "budgets": pd.DataFrame({"holder": ["D"], "budget_eur": [attacks]})},
+                               blocked_time_min=10_000)
+
+
+@pytest.mark.parametrize("attacks,expected", [(0, 80), (1, 10), (2, 0)])
+def test_max_flow_interdiction_toy(attacks, expected):
+    plan = solve_problem(_toy("max_flow", attacks), objective_weights={"throughput": 1.0})
+    assert plan.report.status == "optimal"
+    assert plan.report.family_values["throughput"] == expected
+    assert int(plan.axes["corridors_after"].iloc[0]) == expected
+
+
+@pytest.mark.parametrize("attacks,expected", [(0, 5), (1, 17), (2, math.inf)])
+def test_shortest_path_interdiction_toy(attacks, expected):
+    plan = solve_problem(_toy("shortest_path", attacks), objective_weights={"delay": 1.0})
+    assert plan.report.status == "optimal"
+    assert plan.axes["time_after_min"].iloc[0] == expected
+    if math.isinf(expected):
+        assert plan.routes["a"]["after"] is None  # Start and End disconnected
+
+
+def _cut_instance(seed: int, rows: int = 4, cols: int = 6):
+    rng = random.Random(seed)
+    g = nx.DiGraph()
+    nodes = ["s", "t"] + [f"{r}_{c}" for r in range(rows) for c in range(cols)]
+    edges, sites = [], []
+    for r in range(rows):
+        edges += [("s", f"{r}_0"), (f"{r}_{cols - 1}", "t")]
+        edges += [(f"{r}_{c}", f"{r}_{c + 1}") for c in range(cols - 1)]
+    for r in range(rows - 1):
+        for c in range(cols):
+            edges += [(f"{r}_{c}", f"{r + 1}_{c}"), (f"{r + 1}_{c}", f"{r}_{c}")]
+    table = []
+    for u, v in edges:
+        eid = f"{u}>{v}"
+        cost = float(rng.randint(1, 20))
+        interdictable = u != "s" and v != "t"
+        table.append({"edge_id": eid, "source": u, "target": v, "time_min": 1.0})
+        g.add_edge(u, v, capacity=cost if interdictable else math.inf)
+        if interdictable:
+            sites.append({"site_id": f"x{eid}", "edges": eid, "country": "D", "cost": cost})
+    sites = pd.DataFrame(sites)
+    options = sites[["site_id", "cost"]].assign(type="cut", delay_unobserved_min=0.0,
+                                                 delay_observed_min=0.0, blocks=True)
+    problem = problem_from_tables({
+        "nodes": pd.DataFrame({"node_id": nodes}), "edges": pd.DataFrame(table),
+        "obstacle_sites": sites[["site_id", "edges", "country"]], "obstacle_options": options,
+        "axes": pd.DataFrame({"axis_id": ["a"], "origin": ["s"], "objective": ["t"],
+                              "weight": [1.0]}),
+        "budgets": pd.DataFrame({"holder": ["D"], "budget_eur": [1e9]})})
+    return problem, g
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_block_everything_at_least_cost_equals_networkx_min_cut(seed):
+    problem, g = _cut_instance(seed)
+    plan = solve_problem(problem, objective_weights={"blocked": 1.0}, prefer_cheaper=True)
+    assert plan.report.status == "optimal" and plan.report.spend_status == "optimal"
+    assert bool(plan.axes["blocked_after"].iloc[0])
+    assert plan.spend == pytest.approx(nx.minimum_cut_value(g, "s", "t"))

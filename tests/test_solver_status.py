@@ -1,0 +1,79 @@
+"""Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
+
+import random
+
+import pulp
+import pytest
+from helpers import random_problem
+
+from optimizer import SolverSettings, solve_problem
+from optimizer.errors import SolverError
+from optimizer.solvers import solve_milp
+
+
+def _hard_knapsack(seed=3, n=400, m=40):
+    rng = random.Random(seed)
+    prob = pulp.LpProblem("hard", pulp.LpMaximize)
+    x = prob.add_variable_dicts("x", list(range(n)), 0, 1, cat="Binary")
+    prob += pulp.lpSum(rng.randint(10, 100) * x[i] for i in range(n))
+    for k in range(m):
+        prob += pulp.lpSum(rng.randint(5, 60) * x[i] for i in range(n)) <= 2500, f"c{k}"
+    return prob
+
+
+def test_tiny_time_limit_is_reported_as_such():
+    outcome = solve_milp(_hard_knapsack(), SolverSettings(time_limit_s=0.05))
+    assert outcome.status in ("feasible", "no_solution")
+    if outcome.status == "no_solution":
+        assert outcome.objective is None
+    else:
+        assert outcome.bound is not None and outcome.bound > outcome.objective
+
+
+def test_decomposition_stopped_by_time_reports_gap():
+    # this instance needs five rounds of route generation to prove its optimum
+    problem = random_problem(0, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
+    assert solve_problem(problem).report.rounds > 2
+    plan = solve_problem(problem, settings=SolverSettings(time_limit_s=1e-4))
+    assert plan.report.status in ("feasible", "no_solution")
+    if plan.report.status == "feasible":
+        assert plan.report.gap is not None and 0 < plan.report.gap <= 1
+        assert "limit" in plan.report.termination or "stopped" in plan.report.termination
+    else:
+        assert plan.report.objective is None and plan.obstacles.empty
+
+
+def test_infeasible_fixed_sites_over_budget():
+    from dataclasses import replace
+
+    problem = random_problem(1)
+    sites = set(problem.obstacle_options["site_id"])
+    # fixed sites are sunk cost, so force infeasibility with a type limit of zero instead
+    kinds = {k: 0 for k in problem.obstacle_options["type"].unique()}
+    bad = replace(problem, fixed=frozenset(sites), max_per_type=kinds)
+    plan = solve_problem(bad)
+    assert plan.report.status == "infeasible"
+    assert plan.report.objective is None
+
+
+def test_cbc_gives_the_same_optimum_as_highs():
+    problem = random_problem(7)
+    highs = solve_problem(problem, settings=SolverSettings(name="highs"))
+    cbc = solve_problem(problem, settings=SolverSettings(name="cbc"))
+    assert cbc.report.status == "optimal" and cbc.report.solver == "cbc"
+    assert cbc.report.objective == pytest.approx(highs.report.objective)
+
+
+def test_unknown_solver_and_options_are_errors():
+    with pytest.raises(SolverError):
+        SolverSettings(name="gurobi")
+    with pytest.raises(SolverError):
+        SolverSettings.from_options("highs", time_limit=10)
+
+
+def test_same_inputs_same_plan():
+    problem = random_problem(11, rows=3, cols=5, n_sites=8)
+    a = solve_problem(problem, objective_weights={"delay": 1.0})
+    b = solve_problem(problem, objective_weights={"delay": 1.0})
+    assert a.choice == b.choice
+    assert a.obstacles.equals(b.obstacles) and a.axes.equals(b.axes)

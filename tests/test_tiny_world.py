@@ -1,0 +1,92 @@
+"""The tests' own world end to end: OSM roads, derived roads, square cells, CLI and API."""
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from tiny_world import DATA, write_tiny_world
+
+from optimizer import run
+from optimizer.inputs import read_osm_roads
+
+
+def test_osm_extract_is_read_with_road_classes():
+    roads = read_osm_roads(DATA / "tiny.osm")
+    assert sorted(roads["road_class"]) == ["primary", "residential"]  # the footway is ignored
+    primary = roads[roads["road_class"] == "primary"].geometry.iloc[0]
+    assert [tuple(round(c, 6) for c in xy) for xy in primary.coords] == [
+        (24.02, 55.0), (24.5, 55.0), (24.98, 55.0)]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    path = write_tiny_world(tmp_path_factory.mktemp("tiny"))
+    return path, run(path)
+
+
+def test_osm_roads_become_classed_edges_with_a_bridge_and_border_split(tiny_run):
+    _, result = tiny_run
+    graph = result.prepared.graph
+    assert graph.graph["roads"] == "file"
+    kinds = {(d["kind"], d["road_class"], d["country"]) for _, _, d in graph.edges(data=True)}
+    assert ("road", "road_major", "AA") in kinds and ("road", "road_major", "HH") in kinds
+    assert ("road", "road_minor", "AA") in kinds
+    assert ("bridge", "road_major", "AA") in kinds  # the primary crosses the river at lon 24.4
+    # the residential street meets the primary at a junction node
+    junction = [n for n, d in graph.nodes(data=True) if d["kind"] == "road"
+                and graph.out_degree(n) >= 3]
+    assert junction
+
+
+def test_tiny_plan_is_optimal_and_verified(tiny_run):
+    _, result = tiny_run
+    plan = result.plan
+    assert plan.report.status == "optimal"
+    assert plan.axes["verified"].all()
+    assert plan.report.family_values["blocked"] == plan.axes.query("blocked_after")["weight"].sum()
+
+
+def test_derived_roads_and_square_cells(tmp_path):
+    result = run(write_tiny_world(tmp_path, with_osm=False, shape="square"))
+    graph = result.prepared.graph
+    assert graph.graph["roads"] == "approximate, derived from settlements"
+    assert graph.graph["cell_shape"] == "square"
+    assert result.plan.report.status == "optimal"
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_cli_run_on_tiny_world_writes_every_output(tiny_run, tmp_path):
+    path, _ = tiny_run
+    out = tmp_path / "run"
+    done = _cli("run", str(path), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "status optimal" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["report"]["status"] == "optimal"
+    assert summary["graph"]["cell_km"] == 4.0
+    for key in ("bound", "gap", "runtime_s", "solver"):
+        assert key in summary["report"]
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"obstacles", "sensors", "corridors", "budgets"} <= layers
+    obstacles = gpd.read_file(out / "plan.gpkg", layer="obstacles")
+    assert obstacles.crs.to_epsg() == 4326
+    csv = (out / "obstacles.csv").read_text().splitlines()
+    assert csv[0].startswith("site_id,type,country,cost_eur") and "lon,lat" in csv[0]
+    assert (out / "map.png").stat().st_size > 10_000
+    assert not list(tmp_path.glob(".run.partial-*"))
+
+
+def test_cli_graph_writes_gpkg_and_png(tiny_run, tmp_path):
+    path, _ = tiny_run
+    done = _cli("graph", str(path), "--out", str(tmp_path / "g"))
+    assert done.returncode == 0, done.stderr
+    assert "nodes" in done.stdout and "cell 4.0 km" in done.stdout
+    assert {"nodes", "edges"} <= {n for n, _ in pyogrio.list_layers(tmp_path / "g" / "graph.gpkg")}
+    assert (tmp_path / "g" / "graph.png").exists()

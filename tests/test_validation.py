@@ -1,0 +1,159 @@
+"""Bad input gives one clear error naming every problem, from the API and the CLI."""
+
+import shutil
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from optimizer import InputError, default_config_path, load_config
+from optimizer.inputs import read_problem
+from optimizer.problem import problem_to_tables
+from optimizer.validate import validate
+
+ROOT = default_config_path().parent
+
+
+@pytest.fixture
+def broken_copy(tmp_path):
+    shutil.copytree(ROOT / "baltic", tmp_path / "baltic")
+    shutil.copyfile(ROOT / "baltic.toml", tmp_path / "baltic.toml")
+    return tmp_path
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], capture_output=True,
+                          text=True)
+
+
+def test_default_validates():
+    done = _cli("validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK")
+
+
+def test_typo_in_a_toml_key_names_the_key(broken_copy):
+    path = broken_copy / "baltic.toml"
+    path.write_text(path.read_text().replace("cell_km = 5.0", "cel_km = 5.0"))
+    with pytest.raises(InputError) as error:
+        load_config(path)
+    assert "graph.cel_km" in str(error.value) and "unknown key" in str(error.value)
+    done = _cli("validate", str(path))
+    assert done.returncode == 2
+    assert "graph.cel_km" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_input_problem_is_reported_at_once(broken_copy):
+    base = broken_copy / "baltic"
+    # 1. missing column
+    table = pd.read_csv(base / "obstacle_types.csv").drop(columns="delay_observed_min")
+    table.to_csv(base / "obstacle_types.csv", index=False)
+    # 2. wrong CRS: degrees labelled as metres
+    countries = gpd.read_file(base / "boundaries.gpkg", layer="countries")
+    countries.set_crs("EPSG:3035", allow_override=True).to_file(base / "boundaries.gpkg",
+                                                               layer="countries")
+    # 3. negative cost
+    sensors = pd.read_csv(base / "sensor_types.csv")
+    sensors.loc[sensors["type"] == "ground_radar", "cost_eur"] = -5
+    sensors.to_csv(base / "sensor_types.csv", index=False)
+    # 4. unknown country code among the budget holders
+    path = broken_copy / "baltic.toml"
+    path.write_text(path.read_text().replace("LT = 280_000_000", "LT = 280_000_000\nXX = 1"))
+    with pytest.raises(InputError) as error:
+        validate(load_config(path))
+    text = str(error.value)
+    assert "obstacle_types" in text and "delay_observed_min" in text
+    assert "countries" in text and "CRS" in text
+    assert "sensor_types" in text and "ground_radar" in text and "cost_eur" in text
+    assert "holder 'XX'" in text
+    assert len(error.value.problems) == 4
+    assert all(p.fix for p in error.value.problems)
+    done = _cli("validate", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "4 input problem(s)" in done.stderr
+    # no other command runs on broken inputs
+    done = _cli("run", str(path), "--out", str(broken_copy / "never"))
+    assert done.returncode == 2 and not (broken_copy / "never").exists()
+
+
+def test_unknown_axis_place_and_wrong_side(broken_copy):
+    path = broken_copy / "baltic.toml"
+    text = path.read_text().replace('place = "Kingisepp", country = "RU"',
+                                    'place = "Atlantis", country = "RU"')
+    text = text.replace('origin = { place = "Pskov", country = "RU" }\nobjective = { place = "Tartu"',
+                        'origin = { place = "Tartu", country = "EE" }\nobjective = { place = "Tartu"')
+    path.write_text(text)
+    with pytest.raises(InputError) as error:
+        validate(load_config(path))
+    text = str(error.value)
+    assert "Atlantis" in text and "Pskov-Tartu" in text
+
+
+def _tables(problem):
+    return {k: v.copy() for k, v in problem_to_tables(problem).items()}
+
+
+def test_problem_format_round_trip(tmp_path):
+    from helpers import random_problem
+
+    from optimizer import solve_problem
+
+    problem = random_problem(3)
+    folder = tmp_path / "problem"
+    folder.mkdir()
+    for name, table in _tables(problem).items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    again = read_problem(folder)
+    assert sorted(again.graph.edges) == sorted(problem.graph.edges)
+    assert again.obstacle_edges == problem.obstacle_edges
+    assert dict(again.sensor_edges) == dict(problem.sensor_edges)
+    a, b = solve_problem(problem), solve_problem(again)
+    assert a.report.objective == pytest.approx(b.report.objective)
+
+
+def test_problem_format_lists_every_problem(tmp_path):
+    from helpers import random_problem
+
+    tables = _tables(random_problem(4))
+    tables["edges"].loc[0, "target"] = "nowhere"               # dangling edge
+    tables["edges"]["time_min"] = tables["edges"]["time_min"].astype(object)
+    tables["edges"].loc[1, "time_min"] = "fast"                # non-numeric
+    tables["obstacle_options"].loc[0, "cost"] = -3             # negative cost
+    tables["axes"].loc[0, "weight"] = float("nan")             # NaN
+    tables["budgets"].loc[len(tables["budgets"])] = ["A", 5]   # duplicate holder
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    with pytest.raises(InputError) as error:
+        read_problem(folder)
+    text = str(error.value)
+    for needle in ("nowhere", "dangling", "'fast'", "weight", "duplicate holder"):
+        assert needle in text, needle
+    done = _cli("validate", "--problem", str(folder))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_problem_format_negative_cost_is_named(tmp_path):
+    from helpers import random_problem
+
+    tables = _tables(random_problem(4))
+    tables["obstacle_options"].loc[0, "cost"] = -3
+    site = tables["obstacle_options"].loc[0, "site_id"]
+    folder = tmp_path / "neg"
+    folder.mkdir()
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    with pytest.raises(InputError) as error:
+        read_problem(folder)
+    assert f"site '{site}'" in str(error.value) and "cost" in str(error.value)
+
+
+def test_missing_table_is_named(tmp_path):
+    (tmp_path / "p").mkdir()
+    with pytest.raises(InputError) as error:
+        read_problem(tmp_path / "p")
+    for name in ("nodes", "edges", "axes", "budgets"):
+        assert name in str(error.value)
