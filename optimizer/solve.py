@@ -109,9 +109,13 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
     def remaining() -> float:
         return settings.time_limit_s - (time.perf_counter() - started)
 
+    # Early masters are solved loosely (their dual bound is still a valid bound); the master
+    # gap tightens with the overall gap and is exact (gap_rel) before optimality is claimed.
+    master_gap = max(tol, 1e-3)
     while True:
         rounds += 1
-        outcome = solve_milp(master.prob, settings, time_limit=remaining())
+        master_settings = replace(settings, gap_rel=master_gap)
+        outcome = solve_milp(master.prob, master_settings, time_limit=remaining())
         if outcome.status in ("infeasible", "unbounded"):
             if best_choice is not None:
                 # Every route and cut is valid for the true optimum, so a master that was
@@ -138,13 +142,20 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
             status, termination = "optimal", "bound reached"
             break
+        if len(families) == 1 and hasattr(families[0], "tighten") and math.isfinite(upper):
+            families[0].tighten(master, upper / weights[families[0].name])
         added = sum(f.separate(master, choice, effect, values=True) for f in families)
-        log.info("round %d: master %s in %.2fs, bound %.6g, best %.6g, %d routes/cuts added",
-                 rounds, outcome.status, outcome.runtime_s, upper, best_value, added)
-        if added == 0:
+        log.info("round %d: master %s (gap %.0e) in %.2fs, bound %.6g, best %.6g, %d added",
+                 rounds, outcome.status, master_gap, outcome.runtime_s, upper, best_value, added)
+        overall = (upper - best_value) / max(abs(best_value), abs(upper), 1e-9)
+        if added == 0 and master_gap > tol:
+            master_gap = tol  # nothing to add: only an exact master can close the gap
+        elif added == 0:
             status = "feasible"
             termination = f"master stopped early ({outcome.termination})"
             break
+        else:
+            master_gap = max(tol, min(master_gap, overall / 10))
         if remaining() <= 0:
             status, termination = "feasible", "time limit"
             break

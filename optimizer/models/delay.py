@@ -9,6 +9,13 @@ route P:
 
 Objective: max sum_a W_a eta_a. The oracle adds the fastest routes under the plan while
 they are faster than the master's eta_a.
+
+Tightening: delays only lengthen routes, so every optimal plan has eta_b >= B_b (the
+unimpeded fastest time) and hence eta_a <= U_a = (U - sum_{b != a} W_b B_b) / W_a, with U the
+current upper bound. With slack g = U_a - c(P)/60 each route row caps every coefficient at g
+(a term reaching g already makes the row slack), a route with g <= 0 is implied by
+eta_a <= U_a, and the blocking coefficient C becomes g. The master then contains every
+optimal plan, so its bound stays valid, with a much tighter LP relaxation.
 """
 
 from __future__ import annotations
@@ -33,6 +40,13 @@ class DelayFamily:
         self.axes = list(network.problem.axes.itertuples())
         self.cap_h = network.problem.blocked_time_min / 60.0
         self.eta: dict[str, pulp.LpVariable] = {}
+        self.upper_h = {a.axis_id: self.cap_h for a in self.axes}
+        keep = np.ones(len(network.edge_ids), dtype=bool)
+        self.base_h = {}
+        for a in self.axes:
+            dist, _ = network.shortest(network.time, keep, a.origin)
+            self.base_h[a.axis_id] = min(float(dist[network.node_pos[a.objective]]) / 60.0,
+                                         self.cap_h)
         self.pool: dict[str, set[tuple[int, ...]]] = {a.axis_id: set() for a in self.axes}
         self.rounds_routes = 0
 
@@ -46,23 +60,38 @@ class DelayFamily:
     def objective(self, master) -> pulp.LpAffineExpression:
         return pulp.lpSum(a.weight * self.eta[a.axis_id] for a in self.axes)
 
+    def tighten(self, master, upper: float) -> None:
+        """Record the bound U: eta_a <= U_a for every axis (valid for every optimal plan)."""
+        total_base = sum(a.weight * self.base_h[a.axis_id] for a in self.axes)
+        for a in self.axes:
+            bound = (upper - (total_base - a.weight * self.base_h[a.axis_id])) / a.weight
+            bound = min(self.cap_h, bound + 1e-9)
+            if bound < self.upper_h[a.axis_id] - 1e-9:
+                self.upper_h[a.axis_id] = bound
+                # upper bound row: eta_a <= U_a
+                master.add(self.eta[a.axis_id] <= bound, "eta_bound")
+
     def _add_route(self, master, axis, route: list[int]) -> bool:
         key = tuple(route)
         if key in self.pool[axis.axis_id]:
             return False
         self.pool[axis.axis_id].add(key)
         base_h = float(self.network.time[route].sum()) / 60.0
+        slack = self.upper_h[axis.axis_id] - base_h
+        if slack <= 0:
+            return False  # implied by eta_a <= U_a
         terms = []
         for option_key, k in master.route_terms(route):
             option = self.network.options[option_key]
             if option.blocks:
-                terms.append(self.cap_h * master.x[option_key])
+                terms.append(slack * master.x[option_key])
                 continue
-            if option.delay_unobserved_min > 0:
-                terms.append(k * option.delay_unobserved_min / 60.0 * master.x[option_key])
-            extra = option.delay_observed_min - option.delay_unobserved_min
-            if option_key in master.z and extra > 0:
-                terms.append(k * extra / 60.0 * master.z[option_key])
+            cu = min(slack, k * option.delay_unobserved_min / 60.0)
+            co = min(slack, k * option.delay_observed_min / 60.0)
+            if cu > 0:
+                terms.append(cu * master.x[option_key])
+            if option_key in master.z and co > cu:
+                terms.append((co - cu) * master.z[option_key])
         # route bound: eta_a <= time of route P with the plan's delays (cap if cut)
         master.add(self.eta[axis.axis_id] <= base_h + pulp.lpSum(terms), f"route_{self.name}")
         self.rounds_routes += 1
