@@ -196,6 +196,42 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_
         sys.exit(EXIT_NO_SOLUTION)
 
 
+@main.command()
+@click.argument("scenarios", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/compare",
+              show_default=True, help="Result folder.")
+@click.option("--no-marginal", is_flag=True, help="Skip the marginal-value re-solves.")
+@click.option("--no-pictures", is_flag=True, help="Skip the PNG maps and charts.")
+@_guard
+def compare(scenarios, out_dir, no_marginal, no_pictures) -> None:
+    """Solve every scenario of a scenario file and compare them (comparison.csv, charts)."""
+    from optimizer.compare import run_comparison
+    from optimizer.runio import write_comparison
+    from optimizer.scenarios import load_scenarios
+
+    path = Path(scenarios) if scenarios else _config_path(None).parent / "scenarios.toml"
+    scenario_set = load_scenarios(path)
+    total = len(scenario_set.scenarios)
+    counter = iter(range(1, total + 1))
+    comparison = run_comparison(
+        scenario_set, marginal=False if no_marginal else None,
+        progress=lambda name: log.warning("scenario %d/%d: %s", next(counter), total, name))
+    out = write_comparison(comparison, scenario_set, out_dir, pictures=not no_pictures)
+    columns = [c for c in ("scenario", "holder", "status", "gap", "blocked_weight",
+                           "blocked_weight_total", "budget_eur", "spend_eur")
+               if c in comparison.rows]
+    table = comparison.rows[columns].copy()
+    for column in ("budget_eur", "spend_eur"):
+        if column in table:
+            table[column] = table[column] / 1e6
+    click.echo(table.rename(columns={"budget_eur": "budget_MEUR", "spend_eur": "spend_MEUR"})
+               .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if not comparison.joint_vs_national.empty:
+        click.echo("\njoint vs national (blocked weight per holder):")
+        click.echo(comparison.joint_vs_national.to_string(index=False))
+    click.echo(f"wrote {out}")
+
+
 def _fmt(value, digits=6) -> str:
     if value is None:
         return "-"

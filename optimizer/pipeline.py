@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 
-from optimizer.cache import cached_graph
+from optimizer.cache import cached_graph, graph_key
 from optimizer.candidates import Candidates, build_candidates
 from optimizer.config import ScenarioConfig, load_config
 from optimizer.inputs import Inputs, read_problem
@@ -43,8 +43,11 @@ class Run:
     timings_s: dict[str, float]
 
 
-def prepare(config: ScenarioConfig | Path | str, *, use_cache: bool = True) -> Prepared:
+def prepare(config: ScenarioConfig | Path | str, *, use_cache: bool = True,
+            graphs: dict | None = None) -> Prepared:
     """Validate inputs, build (or reload) the graph and generate candidate sites.
+
+    ``graphs`` (a dict) keeps built graphs in memory for scenarios that share them.
 
     Examples
     --------
@@ -60,7 +63,13 @@ def prepare(config: ScenarioConfig | Path | str, *, use_cache: bool = True) -> P
     inputs = validate(config)
     timings["validate"] = time.perf_counter() - t
     t = time.perf_counter()
-    graph, from_cache = cached_graph(config, inputs, use_cache=use_cache)
+    key = graph_key(config, inputs)
+    if graphs is not None and key in graphs:
+        graph, from_cache = graphs[key], True  # shared in memory between scenarios
+    else:
+        graph, from_cache = cached_graph(config, inputs, use_cache=use_cache)
+        if graphs is not None:
+            graphs[key] = graph
     timings["graph"] = time.perf_counter() - t
     t = time.perf_counter()
     candidates: Candidates = build_candidates(config, graph, inputs)

@@ -202,3 +202,46 @@ def _json_default(value):
 def to_lonlat(graph, nodes: list[str]) -> list[tuple[float, float]]:
     transformer = Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
     return [transformer.transform(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
+
+
+def write_comparison(comparison, scenario_set, out_dir: Path | str, *,
+                     pictures: bool = True) -> Path:
+    """comparison.csv, pareto.csv, joint_vs_national.csv, charts, summary.json and every
+    scenario's full outputs under scenarios/<name>/, replacing ``out_dir`` atomically."""
+    from optimizer.report.charts import marginal_chart, pareto_chart, spend_chart
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        write_csv(tmp / "comparison.csv", comparison.rows)
+        write_csv(tmp / "pareto.csv", comparison.pareto)
+        write_csv(tmp / "joint_vs_national.csv", comparison.joint_vs_national)
+        named = [n for n in scenario_set.scenarios
+                 if n not in {m for ms in scenario_set.sweeps.values() for m, _ in ms}]
+        note = next((data_note(r) for r in comparison.runs.values()), "")
+        if pictures:
+            pareto_chart(comparison.pareto, tmp / "pareto.png", note=note)
+            spend_chart(comparison.rows, tmp / "spend.png", scenarios=named)
+            column = f"marginal_per_{scenario_set.marginal_meur:g}M"
+            marginal_chart(comparison.rows, tmp / "marginal.png", column=column, scenarios=named)
+        write_json(tmp / "summary.json", {
+            "scenario_file": scenario_set.path.name, "data_note": note,
+            "scenarios": {n: (comparison.runs[n].plan.report.as_dict() if n in comparison.runs
+                              else {"status": "error", "message": comparison.errors.get(n)})
+                          for n in scenario_set.scenarios},
+            "versions": versions()})
+        for name, run in comparison.runs.items():
+            safe = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name)
+            write_run(run, tmp / "scenarios" / safe, pictures=pictures)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "previous")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out_dir

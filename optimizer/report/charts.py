@@ -1,0 +1,70 @@
+"""PNG charts of a comparison: Pareto curve, spend per holder, marginal value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def pareto_chart(pareto: pd.DataFrame, path: Path, *, note: str = "") -> Path | None:
+    if pareto.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for (sweep, mode), group in pareto.groupby(["sweep", "mode"]):
+        ok = group[group["status"].isin(["optimal", "feasible"])].sort_values("total_budget_eur")
+        ax.plot(ok["total_budget_eur"] / 1e6, ok["blocked_weight"], marker="o",
+                label=f"{sweep} ({mode})")
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("total budget (M EUR, symlog)")
+    ax.set_ylabel("blocked weight")
+    ax.set_title("Pareto curve: blocked weight against budget")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=6, color="#444444")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def spend_chart(rows: pd.DataFrame, path: Path, *, scenarios: list[str]) -> Path | None:
+    table = rows[rows["scenario"].isin(scenarios) & rows["holder"].ne("")]
+    if table.empty or "spend_eur" not in table:
+        return None
+    pivot = table.pivot_table(index="scenario", columns="holder", values="spend_eur",
+                              aggfunc="sum").reindex(scenarios) / 1e6
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    pivot.plot.bar(stacked=True, ax=ax)
+    ax.set_ylabel("spend (M EUR)")
+    ax.set_title("Spend per holder")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def marginal_chart(rows: pd.DataFrame, path: Path, *, column: str,
+                   scenarios: list[str]) -> Path | None:
+    if column not in rows:
+        return None
+    table = rows[rows["scenario"].isin(scenarios) & rows[column].notna()]
+    if table.empty:
+        return None
+    pivot = table.pivot_table(index="scenario", columns="holder", values=column).reindex(
+        [s for s in scenarios if s in set(table["scenario"])])
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    pivot.plot.bar(ax=ax)
+    ax.set_ylabel(f"extra blocked weight ({column.replace('_', ' ')})")
+    ax.set_title("Marginal value of the next budget increment, per holder")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

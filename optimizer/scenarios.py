@@ -1,0 +1,150 @@
+"""Scenario files: a base configuration, named scenarios deep-merged over it, and sweeps.
+
+```toml
+base = "baltic.toml"                  # the base scenario file (relative to this file)
+
+[scenarios.announced]                 # the base as it is
+[scenarios.cut20]
+budget_scale = 0.8                    # multiply every budget
+[scenarios.national]
+solve = { mode = "national" }         # any key of the base, deep-merged
+
+[[sweeps]]
+name = "budget"
+parameter = "budget_scale"            # or a dotted key: "budgets.LV", "solve.mode", ...
+values = [0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5]
+with = { solve = { mode = "joint" } }   # optional: applied to every point of the sweep
+```
+
+Special keys: ``budget_scale`` (multiplies all budgets), ``required_delay_h`` and
+``threshold_h`` (set on every axis). Every merged scenario is validated like a base file,
+so an unknown key fails with its full path, prefixed by the scenario's name.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from optimizer.config import ScenarioConfig, config_from_dict
+from optimizer.errors import InputError, Problem, Problems
+
+SPECIAL = {"budget_scale", "required_delay_h", "threshold_h"}
+TOP_LEVEL = {"base", "scenarios", "sweeps", "compare"}
+SWEEP_KEYS = {"name", "parameter", "values", "with"}
+SWEEP_REQUIRED = {"name", "parameter", "values"}
+COMPARE_KEYS = {"marginal_meur", "marginal"}
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """Resolved scenarios in file order: name -> validated configuration."""
+
+    path: Path
+    scenarios: dict[str, ScenarioConfig]
+    sweeps: dict[str, list[tuple[str, object]]]  # sweep name -> [(scenario name, value)]
+    marginal_meur: float
+    marginal: bool
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Tables merge key by key; any other value (lists included) replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def set_path(data: dict, dotted: str, value: object) -> dict:
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    return data
+
+
+def _apply_special(data: dict, override: dict) -> dict:
+    data = deep_merge(data, {k: v for k, v in override.items() if k not in SPECIAL})
+    if "budget_scale" in override:
+        data["budgets"] = {k: v * float(override["budget_scale"])
+                           for k, v in data.get("budgets", {}).items()}
+    for key in ("required_delay_h", "threshold_h"):
+        if key in override:
+            other = "threshold_h" if key == "required_delay_h" else "required_delay_h"
+            for axis in data.get("axes", []):
+                axis.pop(other, None)
+                axis[key] = override[key]
+    return data
+
+
+def load_scenarios(path: Path | str) -> ScenarioSet:
+    """Read a scenario file; raise one :class:`InputError` naming every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), "scenario file not found",
+                                  "pass an existing file (default: inputs/scenarios.toml)")])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(str(path), f"not valid TOML: {error}", "fix the syntax")]) from None
+    problems = Problems()
+    for key in sorted(set(data) - TOP_LEVEL):
+        problems.add(f"{path.name}: key '{key}'", "unknown key",
+                     f"use only {sorted(TOP_LEVEL)} at the top level")
+    if "base" not in data:
+        problems.add(f"{path.name}: key 'base'", "required key is missing",
+                     "name the base scenario file, e.g. base = \"baltic.toml\"")
+        problems.raise_if_any()
+    base_path = path.parent / data["base"]
+    if not base_path.is_file():
+        problems.add(f"{path.name}: key 'base'", f"file '{data['base']}' not found",
+                     "give a path relative to the scenario file")
+        problems.raise_if_any()
+    base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    compare = data.get("compare", {})
+    for key in sorted(set(compare) - COMPARE_KEYS):
+        problems.add(f"{path.name}: key 'compare.{key}'", "unknown key",
+                     f"use {sorted(COMPARE_KEYS)}")
+    raw: dict[str, dict] = {}
+    for name, override in data.get("scenarios", {}).items():
+        raw[name] = override if isinstance(override, dict) else {}
+    sweeps: dict[str, list[tuple[str, object]]] = {}
+    for i, sweep in enumerate(data.get("sweeps", [])):
+        where = f"{path.name}: sweeps[{i}]"
+        for key in sorted(set(sweep) - SWEEP_KEYS):
+            problems.add(f"{where}.{key}", "unknown key", f"use {sorted(SWEEP_KEYS)}")
+        missing = sorted(SWEEP_REQUIRED - set(sweep))
+        if missing:
+            problems.add(where, f"missing key(s) {missing}", "give name, parameter and values")
+            continue
+        members = []
+        for value in sweep["values"]:
+            name = f"{sweep['name']}={value}"
+            parameter = sweep["parameter"]
+            override = {parameter: value} if parameter in SPECIAL else set_path({}, parameter,
+                                                                                  value)
+            raw[name] = deep_merge(sweep.get("with", {}), override)
+            members.append((name, value))
+        sweeps[sweep["name"]] = members
+    scenarios: dict[str, ScenarioConfig] = {}
+    for name, override in raw.items():
+        merged = _apply_special(base, override)
+        merged.setdefault("name", name)
+        merged["name"] = name
+        try:
+            scenarios[name] = config_from_dict(merged, base_dir=base_path.parent.resolve(),
+                                               source=f"{path.name} [scenarios.{name}]")
+        except InputError as error:
+            problems.items.extend(error.problems)
+    if not scenarios:
+        problems.add(path.name, "no scenarios", "add [scenarios.NAME] tables or [[sweeps]]")
+    problems.raise_if_any()
+    return ScenarioSet(path=path, scenarios=scenarios, sweeps=sweeps,
+                       marginal_meur=float(compare.get("marginal_meur", 10.0)),
+                       marginal=bool(compare.get("marginal", True)))
