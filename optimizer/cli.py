@@ -232,6 +232,19 @@ def compare(scenarios, out_dir, no_marginal, no_pictures) -> None:
     click.echo(f"wrote {out}")
 
 
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--format", "formats", default="gpkg,geojson,csv", show_default=True,
+              help="Comma-separated: gpkg, geojson, csv.")
+@_guard
+def export(run_dir, formats) -> None:
+    """Re-export a finished run (from its plan.gpkg) without re-solving."""
+    from optimizer.runio import export_run
+
+    for path in export_run(run_dir, [f.strip() for f in formats.split(",") if f.strip()]):
+        click.echo(f"wrote {path}")
+
+
 def _fmt(value, digits=6) -> str:
     if value is None:
         return "-"

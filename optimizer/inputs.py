@@ -350,3 +350,14 @@ def read_problem(path: Path | str):
         raise InputError([Problem(str(path), "not a folder of CSV files or a .gpkg file",
                                   "pass a problem folder (nodes.csv, edges.csv, ...) or GeoPackage")])
     return problem_from_tables(tables, source=path.name)
+
+
+def read_run_layers(gpkg: Path) -> dict:
+    """Every layer of a run's plan.gpkg (GeoDataFrames for spatial layers)."""
+    out = {}
+    for name, geometry_type in pyogrio.list_layers(gpkg):
+        if geometry_type is None:
+            out[name] = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+        else:
+            out[name] = gpd.read_file(gpkg, layer=name)
+    return out

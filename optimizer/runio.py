@@ -102,8 +102,19 @@ def _site_points(run: Run, table: pd.DataFrame) -> pd.DataFrame:
     else:
         table["lon"] = pd.Series(dtype=float)
         table["lat"] = pd.Series(dtype=float)
+    table["mgrs"] = mgrs_column(table)
     table["data_note"] = data_note(run)
     return table
+
+
+def mgrs_column(table: pd.DataFrame) -> pd.Series:
+    """Military grid reference (1 m precision) of each row's lon/lat; empty without them."""
+    import mgrs
+
+    grid = mgrs.MGRS()
+    return pd.Series([grid.toMGRS(lat, lon, MGRSPrecision=5) if pd.notna(lon) else ""
+                      for lon, lat in zip(table["lon"], table["lat"], strict=True)],
+                     index=table.index, dtype=object)
 
 
 def _route_lines(run: Run) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -177,6 +188,8 @@ def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
     if len(corridors):
         pyogrio.write_dataframe(corridors, gpkg, layer="corridors", driver="GPKG",
                                 append=gpkg.exists())
+    if run.prepared.sites is not None:
+        write_geojson(folder, gpkg)
     for layer, table in (("budgets", plan.budgets), ("axes", plan.axes)):
         if len(table):
             clean = table.copy()
@@ -189,6 +202,53 @@ def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
         from optimizer.report.maps import plan_map
 
         plan_map(run, folder / "map.png", note=data_note(run))
+
+
+def write_geojson(folder: Path, gpkg: Path) -> None:
+    """One GeoJSON file (EPSG:4326) per spatial layer of ``plan.gpkg``."""
+    from optimizer.export import write_with
+    from optimizer.inputs import read_run_layers
+
+    for layer, frame in read_run_layers(gpkg).items():
+        if isinstance(frame, gpd.GeoDataFrame):
+            write_with(folder / f"{layer}.geojson",
+                       lambda tmp, f=frame: pyogrio.write_dataframe(
+                           f.to_crs("EPSG:4326"), tmp, driver="GeoJSON"))
+
+
+def export_run(run_dir: Path | str, formats: list[str]) -> list[Path]:
+    """Re-export a finished run from its plan.gpkg without re-solving."""
+    from optimizer.errors import InputError, Problem
+    from optimizer.export import write_with
+    from optimizer.inputs import read_run_layers
+
+    run_dir = Path(run_dir)
+    gpkg = run_dir / "plan.gpkg"
+    if not gpkg.is_file():
+        raise InputError([Problem(str(run_dir), "no plan.gpkg in this folder",
+                                  "pass a folder written by `optimizer run`")])
+    unknown = sorted(set(formats) - {"gpkg", "geojson", "csv"})
+    if unknown:
+        raise InputError([Problem("--format", f"unknown format(s) {unknown}",
+                                  "use gpkg, geojson and/or csv")])
+    layers = read_run_layers(gpkg)
+    written = []
+    if "geojson" in formats:
+        write_geojson(run_dir, gpkg)
+        written += [run_dir / f"{k}.geojson" for k, v in layers.items()
+                    if isinstance(v, gpd.GeoDataFrame)]
+    if "csv" in formats:
+        for layer in ("obstacles", "sensors", "budgets", "axes"):
+            if layer in layers:
+                frame = pd.DataFrame(layers[layer].drop(columns="geometry", errors="ignore"))
+                written.append(write_csv(run_dir / f"{layer}.csv", frame))
+    if "gpkg" in formats:
+        def writer(tmp: Path) -> None:
+            for i, (layer, frame) in enumerate(layers.items()):
+                pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", append=i > 0)
+
+        written.append(write_with(gpkg, writer))
+    return written
 
 
 def _json_default(value):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from tiny_world import DATA, write_tiny_world
@@ -90,3 +91,31 @@ def test_cli_graph_writes_gpkg_and_png(tiny_run, tmp_path):
     assert "nodes" in done.stdout and "cell 4.0 km" in done.stdout
     assert {"nodes", "edges"} <= {n for n, _ in pyogrio.list_layers(tmp_path / "g" / "graph.gpkg")}
     assert (tmp_path / "g" / "graph.png").exists()
+
+
+def test_exports_round_trip(tiny_run, tmp_path):
+    from optimizer.runio import export_run, write_run
+
+    _, result = tiny_run
+    out = write_run(result, tmp_path / "run", pictures=False)
+    csv = pd.read_csv(out / "obstacles.csv").sort_values("site_id").reset_index(drop=True)
+    gpkg = gpd.read_file(out / "plan.gpkg", layer="obstacles").sort_values("site_id")
+    geojson = gpd.read_file(out / "obstacles.geojson").sort_values("site_id")
+    assert geojson.crs.to_epsg() == 4326
+    for frame in (gpkg.reset_index(drop=True), geojson.reset_index(drop=True)):
+        assert list(frame["site_id"]) == list(csv["site_id"])
+        assert list(frame["cost_eur"]) == pytest.approx(list(csv["cost_eur"]))
+        assert list(frame.geometry.x) == pytest.approx(list(csv["lon"]), abs=1e-9)
+        assert list(frame.geometry.y) == pytest.approx(list(csv["lat"]), abs=1e-9)
+    # MGRS references decode back to the site within a few metres
+    import mgrs
+
+    grid = mgrs.MGRS()
+    for row in csv.itertuples():
+        lat, lon = grid.toLatLon(row.mgrs)
+        assert abs(lat - row.lat) < 2e-5 and abs(lon - row.lon) < 3e-5
+    # re-export without re-solving gives the same CSV
+    (out / "obstacles.csv").unlink()
+    export_run(out, ["csv", "geojson", "gpkg"])
+    again = pd.read_csv(out / "obstacles.csv").sort_values("site_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again[csv.columns], csv, check_dtype=False)
