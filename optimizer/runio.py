@@ -18,7 +18,7 @@ import shapely
 from pyproj import Transformer
 
 from optimizer import __version__
-from optimizer.export import write_csv, write_json
+from optimizer.export import write_csv, write_json, write_text
 from optimizer.pipeline import Run
 from optimizer.roads import APPROXIMATE_LABEL
 
@@ -202,6 +202,10 @@ def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
         from optimizer.report.maps import plan_map
 
         plan_map(run, folder / "map.png", note=data_note(run))
+    if plan.report.objective is not None:
+        from optimizer.report.html import run_report
+
+        write_text(folder / "report.html", run_report(run, folder, note=data_note(run)))
 
 
 def write_geojson(folder: Path, gpkg: Path) -> None:
@@ -285,6 +289,9 @@ def write_comparison(comparison, scenario_set, out_dir: Path | str, *,
             spend_chart(comparison.rows, tmp / "spend.png", scenarios=named)
             column = f"marginal_per_{scenario_set.marginal_meur:g}M"
             marginal_chart(comparison.rows, tmp / "marginal.png", column=column, scenarios=named)
+        from optimizer.report.html import comparison_report
+
+        write_text(tmp / "report.html", comparison_report(comparison, tmp, note=note))
         write_json(tmp / "summary.json", {
             "scenario_file": scenario_set.path.name, "data_note": note,
             "scenarios": {n: (comparison.runs[n].plan.report.as_dict() if n in comparison.runs
