@@ -59,6 +59,14 @@ def _guard(func):
 config_argument = click.argument("config", required=False, type=click.Path(dir_okay=False))
 
 
+def _progress(total: int, unit: str):
+    """A progress bar on stderr, silent when stderr is not a terminal or with -q."""
+    from tqdm import tqdm
+
+    quiet = not sys.stderr.isatty() or not log.isEnabledFor(logging.WARNING)
+    return tqdm(total=total, unit=unit, disable=quiet, leave=False, file=sys.stderr)
+
+
 def _config_path(config: str | None) -> Path:
     from optimizer.config import default_config_path
 
@@ -164,18 +172,23 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
 @click.option("--gap", type=float, help="Relative gap that counts as proven optimal.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Result folder (default: results/<scenario name>).")
+@click.option("--years", type=int, help="Build schedule over N years (annual budgets).")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the graph even if cached.")
 @_guard
-def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_dir,
+def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_dir, years,
         no_pictures, no_cache) -> None:
-    """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map)."""
+    """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map, report)."""
     from optimizer.pipeline import prepare, prepare_problem, solve_prepared
     from optimizer.runio import write_run
     from optimizer.solvers import SolverSettings
 
+    bar = _progress(total=3, unit="stage")
+    bar.set_description("preparing")
     prepared = prepare_problem(problem) if problem else prepare(_config_path(config),
                                                                 use_cache=not no_cache)
+    bar.update()
+    bar.set_description("solving")
     solve_cfg = prepared.config.solve if prepared.config else None
     settings = SolverSettings(
         name=solver or (solve_cfg.solver if solve_cfg else "highs"),
@@ -183,11 +196,15 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_
         gap_rel=gap if gap is not None else (solve_cfg.gap_rel if solve_cfg else 1e-6),
         threads=solve_cfg.threads if solve_cfg else 1, seed=solve_cfg.seed if solve_cfg else 0)
     result = solve_prepared(prepared, objective_weights=_weights(objective, weights), mode=mode,
-                            settings=settings)
+                            settings=settings, years=years)
+    bar.update()
+    bar.set_description("writing")
     name = prepared.config.name if prepared.config else Path(problem).stem
     out = Path(out_dir) if out_dir else Path("results") / name
     t = time.perf_counter()
     write_run(result, out, pictures=not no_pictures)
+    bar.update()
+    bar.close()
     _print_run(result, out, time.perf_counter() - t)
     status = result.plan.report.status
     if status == "infeasible":
@@ -211,11 +228,19 @@ def compare(scenarios, out_dir, no_marginal, no_pictures) -> None:
 
     path = Path(scenarios) if scenarios else _config_path(None).parent / "scenarios.toml"
     scenario_set = load_scenarios(path)
-    total = len(scenario_set.scenarios)
-    counter = iter(range(1, total + 1))
-    comparison = run_comparison(
-        scenario_set, marginal=False if no_marginal else None,
-        progress=lambda name: log.warning("scenario %d/%d: %s", next(counter), total, name))
+    bar = _progress(total=len(scenario_set.scenarios), unit="scenario")
+    first = next(iter(scenario_set.scenarios))
+
+    def progress(name: str) -> None:
+        if name != first:
+            bar.update()
+        bar.set_description(name)
+        log.info("scenario %s", name)
+
+    comparison = run_comparison(scenario_set, marginal=False if no_marginal else None,
+                                progress=progress)
+    bar.update()
+    bar.close()
     out = write_comparison(comparison, scenario_set, out_dir, pictures=not no_pictures)
     columns = [c for c in ("scenario", "holder", "status", "gap", "blocked_weight",
                            "blocked_weight_total", "budget_eur", "spend_eur")
@@ -266,6 +291,9 @@ def _print_run(result, out: Path, write_s: float) -> None:
             budget_MEUR=plan.budgets["budget_eur"] / 1e6,
             spend_MEUR=plan.budgets["spend_eur"] / 1e6)[["holder", "budget_MEUR", "spend_MEUR"]]
             .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if not plan.yearly.empty:
+        click.echo("build schedule (objective with what is built by each year):")
+        click.echo(plan.yearly.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     if len(plan.axes):
         table = plan.axes.assign(
             before_h=plan.axes["time_before_min"] / 60, after_h=plan.axes["time_after_min"] / 60)

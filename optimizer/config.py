@@ -151,6 +151,15 @@ class SolveConfig(_Strict):
         return {self.objective: 1.0}
 
 
+class ScheduleConfig(_Strict):
+    """Budgets over time: build over ``years``; annual budgets per holder (default: equal
+    shares of [budgets]); unspent money carries over only with ``carry_over``."""
+
+    years: Annotated[int, Field(ge=1, le=30)] = 1
+    annual: dict[str, list[Annotated[float, Field(ge=0)]]] = Field(default_factory=dict)
+    carry_over: bool = False
+
+
 class ScenarioConfig(_Strict):
     """The whole configuration of one run."""
 
@@ -163,6 +172,7 @@ class ScenarioConfig(_Strict):
     axes: list[AxisConfig]
     candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
     solve: SolveConfig = Field(default_factory=SolveConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def resolve(self, path: Path | str) -> Path:

@@ -93,7 +93,7 @@ def prepare_problem(path: Path | str) -> Prepared:
 def solve_prepared(prepared: Prepared, *, objective_weights: dict[str, float] | None = None,
                    mode: str | None = None, settings: SolverSettings | None = None,
                    max_rounds: int | None = None, routes_per_round: int | None = None,
-                   prefer_cheaper: bool | None = None) -> Run:
+                   prefer_cheaper: bool | None = None, years: int | None = None) -> Run:
     """Solve a prepared scenario; unset options come from its configuration's [solve] table."""
     solve_cfg = prepared.config.solve if prepared.config is not None else None
     if settings is None:
@@ -112,7 +112,10 @@ def solve_prepared(prepared: Prepared, *, objective_weights: dict[str, float] | 
         max_rounds=max_rounds or (solve_cfg.max_rounds if solve_cfg else 500),
         routes_per_round=routes_per_round or (solve_cfg.routes_per_round if solve_cfg else 8),
         prefer_cheaper=(prefer_cheaper if prefer_cheaper is not None
-                        else (solve_cfg.prefer_cheaper if solve_cfg else True)))
+                        else (solve_cfg.prefer_cheaper if solve_cfg else True)),
+        years=years or (prepared.config.schedule.years if prepared.config else 1),
+        annual_budgets=(prepared.config.schedule.annual or None) if prepared.config else None,
+        carry_over=prepared.config.schedule.carry_over if prepared.config else False)
     timings = dict(prepared.timings_s)
     timings["solve_and_verify"] = round(time.perf_counter() - t, 3)
     return Run(prepared=prepared, plan=plan, timings_s=timings)

@@ -64,6 +64,9 @@ class Plan:
         Per holder: ``budget_eur``, ``spend_eur``, ``remaining_eur``.
     routes
         Axis -> {"before": nodes, "after": nodes} (the attacker's fastest routes).
+    schedule, yearly
+        For a build schedule: the year each site is built in, and per year the spend per
+        holder and each objective's value with what is built by then (else empty).
     """
 
     obstacles: pd.DataFrame
@@ -73,6 +76,8 @@ class Plan:
     routes: dict[str, dict[str, list[str] | None]]
     report: SolveReport
     choice: Choice
+    schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
+    yearly: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def status(self) -> str:

@@ -71,6 +71,7 @@ def summary(run: Run) -> dict:
         "objective_units": {k: UNITS[k] for k in report.objective_weights},
         "report": report.as_dict(),
         "budgets": _clean(plan.budgets.to_dict("records")) if len(plan.budgets) else [],
+        "yearly": _clean(plan.yearly.to_dict("records")) if len(plan.yearly) else [],
         "axes": _clean(plan.axes.to_dict("records")) if len(plan.axes) else [],
         "counts": {"obstacles": len(plan.obstacles), "sensors": len(plan.sensors),
                    "candidate_obstacle_options": len(prepared.problem.obstacle_options),
@@ -170,6 +171,9 @@ def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
     write_csv(folder / "sensors.csv", sensors)
     write_csv(folder / "axes.csv", plan.axes)
     write_csv(folder / "budgets.csv", plan.budgets)
+    if not plan.schedule.empty:
+        write_csv(folder / "schedule.csv", _site_points(run, plan.schedule))
+        write_csv(folder / "yearly.csv", plan.yearly)
     if run.prepared.sites is not None:
         candidates = run.prepared.sites.copy()
         candidates["lon"] = candidates.geometry.x.round(6)

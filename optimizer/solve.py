@@ -79,32 +79,47 @@ def _fixed_choice(problem: Problem) -> Choice:
     return Choice(obstacles, frozenset(sensors))
 
 
-def _combined(families, weights, effect) -> tuple[float, dict[str, float]]:
-    values = {f.name: f.evaluate(effect)[0] for f in families}
-    return sum(weights[f.name] * f.sense * values[f.name] for f in families), values
+def _evaluate(stages, weights, network, choices) -> tuple[float, dict[str, float]]:
+    """Objective of a plan (one choice per year) and each family's value summed over years."""
+    total, values = 0.0, {name: 0.0 for name in weights}
+    for (_, families), choice in zip(stages, choices, strict=True):
+        effect = network.effect(choice)
+        for family in families:
+            value = family.evaluate(effect)[0]
+            values[family.name] += value
+            total += weights[family.name] * family.sense * value
+    return total, values
 
 
 def _decompose(problem: Problem, network: Network, weights: dict[str, float], mode: str,
                settings: SolverSettings, *, max_rounds: int, routes_per_round: int,
-               prefer_cheaper: bool):
+               prefer_cheaper: bool, years: int = 1,
+               annual_budgets: dict[str, list[float]] | None = None, carry_over: bool = False):
     started = time.perf_counter()
-    families = [FAMILIES[name](network, routes_per_round) for name in weights]
-    obstacle_keys, sensor_keys = _relevant_options(network, families)
+    probe = [FAMILIES[name](network, routes_per_round) for name in weights]
+    obstacle_keys, sensor_keys = _relevant_options(network, probe)
     master = Master(problem, network, mode=mode, obstacle_keys=obstacle_keys,
-                    sensor_keys=sensor_keys)
-    for family in families:
-        family.build(master)
+                    sensor_keys=sensor_keys, years=years, annual_budgets=annual_budgets,
+                    carry_over=carry_over)
+    # one set of objective families per year (a single year uses the probe families)
+    stages = [(view, probe if len(master.views) == 1 else
+               [FAMILIES[name](network, routes_per_round) for name in weights])
+              for view in master.views]
     seed = _fixed_choice(problem)
     seed_effect = network.effect(seed)
-    for family in families:
-        family.separate(master, seed, seed_effect, values=False)
-    primary = pulp.lpSum(weights[f.name] * f.sense * f.objective(master) for f in families)
+    for view, families in stages:
+        for family in families:
+            family.build(view)
+            family.separate(view, seed, seed_effect, values=False)
+    primary = pulp.lpSum(weights[f.name] * f.sense * f.objective(view)
+                         for view, families in stages for f in families)
     master.prob.setObjective(primary)
 
-    best_value, best_choice, best_values = -math.inf, None, {}
+    best_value, best, best_values = -math.inf, None, {}
     upper = math.inf
     rounds, status, termination = 0, "no_solution", "not started"
     tol = settings.gap_rel
+    single = probe[0] if len(stages) == 1 and len(probe) == 1 else None
 
     def remaining() -> float:
         return settings.time_limit_s - (time.perf_counter() - started)
@@ -117,7 +132,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         master_settings = replace(settings, gap_rel=master_gap)
         outcome = solve_milp(master.prob, master_settings, time_limit=remaining())
         if outcome.status in ("infeasible", "unbounded"):
-            if best_choice is not None:
+            if best is not None:
                 # Every route and cut is valid for the true optimum, so a master that was
                 # feasible cannot become infeasible: this is numerical trouble.
                 status = "feasible"
@@ -127,24 +142,26 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
                 status, termination = "infeasible", f"master {outcome.status}"
             break
         if not outcome.has_solution:
-            status = "feasible" if best_choice is not None else "no_solution"
+            status = "feasible" if best is not None else "no_solution"
             termination = f"master: {outcome.termination}"
             if outcome.bound is not None:
                 upper = min(upper, outcome.bound)
             break
         if outcome.bound is not None:
             upper = min(upper, outcome.bound)
-        choice = master.choice()
-        effect = network.effect(choice)
-        value, values = _combined(families, weights, effect)
+        choices = [view.choice() for view, _ in stages]
+        value, values = _evaluate(stages, weights, network, choices)
         if value > best_value:
-            best_value, best_choice, best_values = value, choice, values
+            best_value, best, best_values = value, (choices, master.build_years()), values
         if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
             status, termination = "optimal", "bound reached"
             break
-        if len(families) == 1 and hasattr(families[0], "tighten") and math.isfinite(upper):
-            families[0].tighten(master, upper / weights[families[0].name])
-        added = sum(f.separate(master, choice, effect, values=True) for f in families)
+        if single is not None and hasattr(single, "tighten") and math.isfinite(upper):
+            single.tighten(master, upper / weights[single.name])
+        added = 0
+        for (view, families), choice in zip(stages, choices, strict=True):
+            effect = network.effect(choice)
+            added += sum(f.separate(view, choice, effect, values=True) for f in families)
         log.info("round %d: master %s (gap %.0e) in %.2fs, bound %.6g, best %.6g, %d added",
                  rounds, outcome.status, master_gap, outcome.runtime_s, upper, best_value, added)
         overall = (upper - best_value) / max(abs(best_value), abs(upper), 1e-9)
@@ -165,47 +182,55 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
 
     spend_status = "not run"
     if status == "optimal" and prefer_cheaper:
-        best_choice, spend_status, extra_rounds = _cheapest(
-            master, network, families, weights, primary, best_value, best_choice, settings,
+        best, spend_status, extra_rounds = _cheapest(
+            master, network, stages, weights, primary, best_value, best, settings,
             remaining, max_rounds, tol)
         rounds += extra_rounds
-        best_value, best_values = _combined(families, weights, network.effect(best_choice))
-    routes = sum(f.rounds_routes for f in families)
-    return dict(status=status, termination=termination, choice=best_choice,
-                value=best_value if best_choice is not None else None,
+        best_value, best_values = _evaluate(stages, weights, network, best[0])
+    routes = sum(f.rounds_routes for _, families in stages for f in families)
+    return dict(status=status, termination=termination,
+                choice=best[0][-1] if best is not None else None,
+                choices=best[0] if best is not None else None,
+                build_years=best[1] if best is not None else {},
+                value=best_value if best is not None else None,
                 bound=upper if math.isfinite(upper) else None, rounds=rounds, routes=routes,
                 values=best_values, spend_status=spend_status,
                 runtime=time.perf_counter() - started)
 
 
-def _cheapest(master, network, families, weights, primary, optimum, choice, settings, remaining,
+def _cheapest(master, network, stages, weights, primary, optimum, best, settings, remaining,
               max_rounds, tol):
     """Minimise spend subject to the objective staying at its proven optimum."""
     floor = optimum - tol * max(abs(optimum), 1e-9) - 1e-9
     master.add(primary >= floor, "optimum_floor")
     master.prob.sense = pulp.LpMaximize
     master.prob.setObjective(-1.0 * master.spend_expression())
-    best, best_spend = choice, _spend(master, choice)
+    best_spend = _spend(master, best[0])
     for rounds in range(1, max_rounds + 1):
         if remaining() <= 0:
             return best, "time limit (cheapest plan found so far kept)", rounds
         outcome = solve_milp(master.prob, settings, time_limit=remaining())
         if not outcome.has_solution:
             return best, f"stopped: {outcome.status}", rounds
-        candidate = master.choice()
-        effect = network.effect(candidate)
-        value, _ = _combined(families, weights, effect)
-        if value >= floor and _spend(master, candidate) < best_spend - 1e-6:
-            best, best_spend = candidate, _spend(master, candidate)
-        added = sum(f.separate(master, candidate, effect, values=True) for f in families)
+        choices = [view.choice() for view, _ in stages]
+        value, _ = _evaluate(stages, weights, network, choices)
+        spend = _spend(master, choices)
+        if value >= floor and spend < best_spend - 1e-6:
+            best, best_spend = (choices, master.build_years()), spend
+        added = 0
+        for (view, families), choice in zip(stages, choices, strict=True):
+            effect = network.effect(choice)
+            added += sum(f.separate(view, choice, effect, values=True) for f in families)
         if added == 0:
             proven = outcome.status == "optimal" and value >= floor
             return best, "optimal" if proven else "feasible", rounds
     return best, "round limit", max_rounds
 
 
-def _spend(master, choice: Choice) -> float:
-    keys = [(s, t) for s, t in choice.obstacles.items()] + list(choice.sensors)
+def _spend(master, choices: list[Choice]) -> float:
+    """Spend of a plan: everything built by the last year, fixed sites excepted."""
+    last = choices[-1]
+    keys = [(s, t) for s, t in last.obstacles.items()] + list(last.sensors)
     return sum(master.cost[k] for k in keys if k not in master.fixed_keys)
 
 
@@ -302,7 +327,9 @@ def combined_objective(values: dict[str, float], weights: dict[str, float]) -> f
 def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | None = None,
                   mode: str = "joint", settings: SolverSettings | None = None,
                   max_rounds: int = 500, routes_per_round: int = 8,
-                  prefer_cheaper: bool = True, verify: bool = True) -> Plan:
+                  prefer_cheaper: bool = True, verify: bool = True, years: int = 1,
+                  annual_budgets: dict[str, list[float]] | None = None,
+                  carry_over: bool = False) -> Plan:
     """Solve a planning problem exactly against a re-routing attacker.
 
     Parameters
@@ -318,6 +345,10 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         Solver name, time limit (whole solve), gap, threads, seed.
     verify
         Recompute every axis with plain NetworkX and refuse to report a plan it disagrees with.
+    years, annual_budgets, carry_over
+        A build schedule over ``years`` maximising the protection accumulated over the years
+        (the objective summed over years, each year with what is built by then); annual
+        budgets per holder default to equal shares of ``problem.budgets``.
 
     Returns
     -------
@@ -332,18 +363,22 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         raise ValueError(f"unknown mode '{mode}'; use joint, pooled or national")
     settings = settings or SolverSettings()
     check_problem(problem).raise_if_any()
+    annual = _annual_budgets(problem, years, annual_budgets)
     started = time.perf_counter()
     network = Network(problem)
     parts: dict[str, SolveReport] = {}
     if mode == "national":
-        choice, status, termination, rounds, routes = _national(
-            problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts)
+        choice, status, termination, rounds, routes, choices, build_years = _national(
+            problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts,
+            years=years, annual=annual, carry_over=carry_over)
         bound = None
         spend_status = "per holder"
     else:
         result = _decompose(problem, network, weights, mode, settings, max_rounds=max_rounds,
-                            routes_per_round=routes_per_round, prefer_cheaper=prefer_cheaper)
+                            routes_per_round=routes_per_round, prefer_cheaper=prefer_cheaper,
+                            years=years, annual_budgets=annual, carry_over=carry_over)
         choice, status, termination = result["choice"], result["status"], result["termination"]
+        choices, build_years = result["choices"], result["build_years"]
         rounds, routes, bound = result["rounds"], result["routes"], result["bound"]
         spend_status = result["spend_status"]
     solve_s = time.perf_counter() - started
@@ -359,6 +394,15 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
     obstacles, sensors, axes, budgets, routes_by_axis = _plan_tables(problem, network, choice,
                                                                      verify)
     values = family_values_from_axes(axes, weights, problem.blocked_time_min)
+    if annual:
+        budgets["budget_eur"] = budgets["holder"].map(lambda h: float(sum(annual[h])))
+        budgets["remaining_eur"] = budgets["budget_eur"] - budgets["spend_eur"]
+    schedule, yearly = pd.DataFrame(), pd.DataFrame()
+    if years > 1:
+        schedule, yearly = _schedule_tables(problem, network, weights, choices, build_years,
+                                            obstacles, sensors)
+        # the objective of a schedule is the protection accumulated over the years
+        values = {k: float(yearly[k].sum()) for k in weights}
     objective = combined_objective(values, weights)
     if bound is not None and mode != "national":
         bound = max(bound, objective) if status == "optimal" else bound
@@ -369,12 +413,48 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         routes=routes, mode=mode, objective_weights=weights, family_values=values,
         spend_status=spend_status, parts=parts,
         timings_s={"solve": round(solve_s, 3), "verify": round(time.perf_counter() - t0, 3)})
-    return Plan(obstacles, sensors, axes, budgets, routes_by_axis, report, choice)
+    return Plan(obstacles, sensors, axes, budgets, routes_by_axis, report, choice,
+                schedule=schedule, yearly=yearly)
 
 
-def _national(problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts):
+def _annual_budgets(problem: Problem, years: int, annual: dict[str, list[float]] | None):
+    if years <= 1:
+        return None
+    out = {}
+    for holder, total in problem.budgets.items():
+        given = (annual or {}).get(holder)
+        if given is not None and len(given) != years:
+            raise ValueError(f"annual budget of '{holder}' has {len(given)} values, "
+                             f"expected {years} (one per year)")
+        out[holder] = [float(v) for v in given] if given is not None else [total / years] * years
+    return out
+
+
+def _schedule_tables(problem, network, weights, choices, build_years, obstacles, sensors):
+    """Year each chosen site is built in; per year spend per holder and objective values."""
+    built = pd.concat([obstacles.assign(kind="obstacle"), sensors.assign(kind="sensor")],
+                      ignore_index=True)
+    built["year"] = [build_years.get((r.site_id, r.type), 1) for r in built.itertuples()]
+    rows = []
+    for year, choice in enumerate(choices, start=1):
+        _, _, axes, _, _ = _plan_tables(problem, network, choice, verify=False)
+        row = {"year": year, **family_values_from_axes(axes, weights, problem.blocked_time_min)}
+        this_year = built[(built["year"] == year) & ~built["fixed"]]
+        for holder in sorted(problem.budgets):
+            row[f"spend_{holder}_eur"] = float(
+                this_year.loc[this_year["country"] == holder, "cost_eur"].sum())
+        rows.append(row)
+    columns = ["site_id", "type", "kind", "country", "cost_eur", "fixed", "year"]
+    return built[columns].sort_values(["year", "site_id"]).reset_index(drop=True), \
+        pd.DataFrame(rows)
+
+
+def _national(problem, weights, settings, max_rounds, routes_per_round, prefer_cheaper, parts,
+              *, years=1, annual=None, carry_over=False):
     obstacles, sensors = {}, set()
     statuses, rounds, routes = [], 0, 0
+    yearly_choices: list[Choice] = []
+    build_years: dict = {}
     for holder in sorted(problem.budgets):
         own_axes = problem.axes[problem.axes["country"] == holder]
         if own_axes.empty:
@@ -382,16 +462,26 @@ def _national(problem, weights, settings, max_rounds, routes_per_round, prefer_c
         sub = replace(problem.restricted_to({holder}), axes=own_axes.reset_index(drop=True))
         plan = solve_problem(sub, objective_weights=weights, mode="joint", settings=settings,
                              max_rounds=max_rounds, routes_per_round=routes_per_round,
-                             prefer_cheaper=prefer_cheaper, verify=False)
+                             prefer_cheaper=prefer_cheaper, verify=False, years=years,
+                             annual_budgets={holder: annual[holder]} if annual else None,
+                             carry_over=carry_over)
         parts[holder] = plan.report
         statuses.append(plan.report.status)
         rounds += plan.report.rounds
         routes += plan.report.routes
         obstacles.update(plan.choice.obstacles)
         sensors |= set(plan.choice.sensors)
+        if not plan.schedule.empty:
+            build_years.update({(r.site_id, r.type): int(r.year)
+                                for r in plan.schedule.itertuples()})
     order = ["infeasible", "no_solution", "feasible", "optimal"]
     status = min(statuses, key=order.index) if statuses else "optimal"
     if status in ("infeasible", "no_solution"):
-        return None, status, "a national solve failed", rounds, routes
+        return None, status, "a national solve failed", rounds, routes, None, {}
     termination = "each holder's own plan solved for the axes into its territory"
-    return Choice(obstacles, frozenset(sensors)), status, termination, rounds, routes
+    for year in range(1, years + 1):
+        yearly_choices.append(Choice(
+            {s: t for s, t in obstacles.items() if build_years.get((s, t), 1) <= year},
+            frozenset(k for k in sensors if build_years.get(k, 1) <= year)))
+    choice = Choice(obstacles, frozenset(sensors))
+    return choice, status, termination, rounds, routes, yearly_choices or [choice], build_years

@@ -48,7 +48,7 @@ class BlockedFamily:
         return mask
 
     def build(self, master) -> None:
-        ws = master.prob.add_variable_dicts("w", list(range(len(self.axes))), 0, 1, cat="Binary")
+        ws = master.prob.add_variable_dicts(f"{master.prefix}w", list(range(len(self.axes))), 0, 1, cat="Binary")
         self.w = {a.axis_id: ws[i] for i, a in enumerate(self.axes)}
 
     def objective(self, master) -> pulp.LpAffineExpression:

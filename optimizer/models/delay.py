@@ -54,7 +54,7 @@ class DelayFamily:
         return np.ones(len(self.network.edge_ids), dtype=bool)
 
     def build(self, master) -> None:
-        etas = master.prob.add_variable_dicts("eta", list(range(len(self.axes))), 0, self.cap_h)
+        etas = master.prob.add_variable_dicts(f"{master.prefix}eta", list(range(len(self.axes))), 0, self.cap_h)
         self.eta = {a.axis_id: etas[i] for i, a in enumerate(self.axes)}
 
     def objective(self, master) -> pulp.LpAffineExpression:

@@ -44,7 +44,7 @@ class DetectionFamily:
         return np.ones(len(self.network.edge_ids), dtype=bool)
 
     def build(self, master) -> None:
-        thetas = master.prob.add_variable_dicts("theta", list(range(len(self.axes))), 0, 1)
+        thetas = master.prob.add_variable_dicts(f"{master.prefix}theta", list(range(len(self.axes))), 0, 1)
         self.theta = {a.axis_id: thetas[i] for i, a in enumerate(self.axes)}
 
     def objective(self, master) -> pulp.LpAffineExpression:

@@ -39,7 +39,7 @@ class ThroughputFamily:
 
     def build(self, master) -> None:
         self.index = {a.axis_id: i for i, a in enumerate(self.axes)}
-        flows = master.prob.add_variable_dicts("flow", list(range(len(self.axes))), 0)
+        flows = master.prob.add_variable_dicts(f"{master.prefix}flow", list(range(len(self.axes))), 0)
         self.flow = {a.axis_id: flows[i] for i, a in enumerate(self.axes)}
 
     def objective(self, master) -> pulp.LpAffineExpression:
@@ -55,7 +55,8 @@ class ThroughputFamily:
     def _nu(self, master, axis_id: str, e: int) -> pulp.LpVariable:
         variables = self.nu[axis_id]
         if e not in variables:
-            variables[e] = master.prob.add_variable(f"nu_{self.index[axis_id]}_{e}", 0, 1)
+            variables[e] = master.prob.add_variable(
+                f"{master.prefix}nu_{self.index[axis_id]}_{e}", 0, 1)
         return variables[e]
 
     def _add_route(self, master, axis, route: list[int]) -> None:

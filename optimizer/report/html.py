@@ -191,6 +191,9 @@ def run_report(run, folder: Path, *, note: str) -> str:
         parts += ["<h2>Map</h2>", f'<div id="layers">{boxes}</div>', svg,
                   "<p>Scroll to zoom, drag to pan, click a site for its details.</p>",
                   '<div id="details"></div>', _json_block(details)]
+    if not plan.schedule.empty:
+        parts += ["<h2>Build schedule</h2>", table_html(plan.yearly),
+                  table_html(plan.schedule)]
     parts += ["<h2>Threat axes</h2>", table_html(plan.axes),
               "<h2>Budgets</h2>", table_html(plan.budgets),
               "<h2>Obstacles</h2>", table_html(plan.obstacles),
