@@ -270,6 +270,43 @@ def export(run_dir, formats) -> None:
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@config_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/share",
+              show_default=True, help="Result folder.")
+@click.option("--budget-scale", type=float, default=1.0, show_default=True,
+              help="Scale every budget (e.g. 0.03 to see where budgets bind).")
+@click.option("--no-pictures", is_flag=True, help="Skip the chart.")
+@_guard
+def share(config, out_dir, budget_scale, no_pictures) -> None:
+    """Coalition values, Shapley shares, core check and side payments of the joint plan."""
+    from optimizer.pipeline import prepare
+    from optimizer.runio import write_share
+    from optimizer.share import analyse_sharing
+    from optimizer.solvers import SolverSettings
+
+    prepared = prepare(_config_path(config))
+    cfg = prepared.config.solve
+    problem = prepared.problem.with_budgets({h: b * budget_scale
+                                             for h, b in prepared.problem.budgets.items()})
+    result = analyse_sharing(problem, objective=cfg.objective,
+                             settings=SolverSettings(name=cfg.solver,
+                                                     time_limit_s=cfg.time_limit_s,
+                                                     gap_rel=cfg.gap_rel))
+    from optimizer.roads import APPROXIMATE_LABEL
+
+    note = ""
+    if prepared.graph is not None and prepared.graph.graph.get("roads") == APPROXIMATE_LABEL:
+        note = f"APPROXIMATE: roads {APPROXIMATE_LABEL}; {prepared.config.data_note}"
+    out = write_share(result, out_dir, note=note, pictures=not no_pictures)
+    click.echo(result.coalitions.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    click.echo(result.shares.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    click.echo(result.attribution.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if note:
+        click.echo(f"NOTE: {note}")
+    click.echo(f"wrote {out}")
+
+
 def _fmt(value, digits=6) -> str:
     if value is None:
         return "-"

@@ -316,3 +316,34 @@ def write_comparison(comparison, scenario_set, out_dir: Path | str, *,
         if tmp.exists():
             shutil.rmtree(tmp)
     return out_dir
+
+
+def write_share(result, out_dir: Path | str, *, note: str = "", pictures: bool = True) -> Path:
+    """coalitions.csv, shares.csv, attribution.csv, shares.png and report.html, atomically."""
+    from optimizer.report.charts import shares_chart
+    from optimizer.report.html import share_report
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        write_csv(tmp / "coalitions.csv", result.coalitions)
+        write_csv(tmp / "shares.csv", result.shares)
+        write_csv(tmp / "attribution.csv", result.attribution)
+        if pictures:
+            shares_chart(result.shares, tmp / "shares.png")
+        write_text(tmp / "report.html", share_report(result, tmp, note=note))
+        write_json(tmp / "summary.json", {
+            "data_note": note, "least_core_complaint": result.least_core_complaint,
+            "grand_plan": result.grand_plan.report.as_dict(), "versions": versions()})
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "previous")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out_dir

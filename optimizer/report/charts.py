@@ -68,3 +68,20 @@ def marginal_chart(rows: pd.DataFrame, path: Path, *, column: str,
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def shares_chart(shares: pd.DataFrame, path: Path) -> Path | None:
+    """Shapley share of value next to standalone value; fair cost next to actual spend."""
+    if shares.empty:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4), dpi=110)
+    shares.set_index("country")[["standalone_value", "shapley_value_share"]].plot.bar(ax=left)
+    left.set_title("Blocked weight: alone vs Shapley share")
+    left.grid(axis="y", alpha=0.3)
+    (shares.set_index("country")[["actual_spend_eur", "fair_cost_eur"]] / 1e6).plot.bar(ax=right)
+    right.set_title("Cost (M EUR): actual spend vs fair share")
+    right.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

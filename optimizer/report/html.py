@@ -212,3 +212,19 @@ def comparison_report(comparison, folder: Path, *, note: str) -> str:
               "<h2>Joint vs national</h2>", table_html(comparison.joint_vs_national),
               "<h2>Pareto curve</h2>", table_html(comparison.pareto)]
     return _page("Scenario comparison", "".join(parts))
+
+
+def share_report(result, folder: Path, *, note: str) -> str:
+    """The HTML page of a burden-sharing analysis."""
+    parts = ["<h1>Burden sharing of the joint plan</h1>"]
+    if note:
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    core = ("The Shapley split is in the core: no coalition would do better alone."
+            if result.least_core_complaint is None else
+            f"The Shapley split is not in the core; the least-core split below keeps every "
+            f"coalition's complaint at most {result.least_core_complaint:.4g}.")
+    parts += [f"<p>{_e(core)}</p>", _img(folder / "shares.png"),
+              "<h2>Shares</h2>", table_html(result.shares),
+              "<h2>Coalitions</h2>", table_html(result.coalitions),
+              "<h2>Attribution of the joint plan</h2>", table_html(result.attribution)]
+    return _page("Burden sharing", "".join(parts))
