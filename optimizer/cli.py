@@ -219,8 +219,13 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_
               show_default=True, help="Result folder.")
 @click.option("--no-marginal", is_flag=True, help="Skip the marginal-value re-solves.")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG maps and charts.")
+@click.option("--resume", is_flag=True, help="Skip scenarios an interrupted run finished.")
+@click.option("--workers", type=int, help="Solve on a local Dask cluster of N workers.")
+@click.option("--scheduler", help="Solve on an existing Dask cluster (scheduler address).")
+@click.option("--memory-limit", help="Memory bound per Dask worker, e.g. 4GB.")
 @_guard
-def compare(scenarios, out_dir, no_marginal, no_pictures) -> None:
+def compare(scenarios, out_dir, no_marginal, no_pictures, resume, workers, scheduler,
+            memory_limit) -> None:
     """Solve every scenario of a scenario file and compare them (comparison.csv, charts)."""
     from optimizer.compare import run_comparison
     from optimizer.runio import write_comparison
@@ -238,7 +243,9 @@ def compare(scenarios, out_dir, no_marginal, no_pictures) -> None:
         log.info("scenario %s", name)
 
     comparison = run_comparison(scenario_set, marginal=False if no_marginal else None,
-                                progress=progress)
+                                progress=progress, out_dir=Path(out_dir), resume=resume,
+                                workers=workers, scheduler=scheduler, memory_limit=memory_limit,
+                                pictures=not no_pictures)
     bar.update()
     bar.close()
     out = write_comparison(comparison, scenario_set, out_dir, pictures=not no_pictures)

@@ -2,26 +2,39 @@
 
 One infeasible, failed or timed-out scenario is a row with its status, never a crash.
 Derived views: the Pareto curve of blocked weight against total budget, the gain of joint
-over national planning per holder (from scenario pairs that differ only in the mode), and
-the marginal value of the next ``marginal_meur`` million EUR per holder (an exact re-solve
-with that holder's budget raised).
+over national planning per holder (scenario pairs that differ only in the mode), and the
+marginal value per million EUR of the next ``marginal_meur`` million per holder (an exact
+re-solve with that holder's budget raised).
+
+Execution is serial, or on Dask (a local cluster of ``workers`` processes, or an existing
+scheduler): scenarios sharing a graph and candidate sites share one problem, sent to the
+workers once; each task gets only its scenario's budgets, axes and solve options.
+With an output folder, each scenario's outputs and the manifest are written atomically
+as soon as the scenario finishes, so an interrupted comparison resumes (``resume=True``)
+without solving finished scenarios again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 
 from optimizer.config import ScenarioConfig
 from optimizer.errors import InputError
-from optimizer.pipeline import Run, prepare, solve_prepared
+from optimizer.errors import Problem as InputProblem
+from optimizer.pipeline import Prepared, Run, prepare, solve_options
+from optimizer.plan import Plan
 from optimizer.scenarios import ScenarioSet
+from optimizer.solve import solve_problem
 
 log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+DELTA_FIELDS = ("budgets", "axes", "fixed", "excluded", "max_per_type", "blocked_time_min")
 
 
 @dataclass(frozen=True)
@@ -31,21 +44,230 @@ class Comparison:
     rows: pd.DataFrame
     pareto: pd.DataFrame
     joint_vs_national: pd.DataFrame
+    records: dict[str, dict]
     runs: dict[str, Run]
     errors: dict[str, str]
 
 
-def _blocked_by_holder(run: Run) -> dict[str, float]:
-    axes = run.plan.axes
+def safe_name(name: str) -> str:
+    """A scenario name as a folder name that cannot leave the output folder."""
+    cleaned = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name).strip(".")
+    return cleaned or "scenario"
+
+
+def _blocked_by_holder(plan: Plan) -> dict[str, float]:
+    axes = plan.axes
     if axes.empty:
         return {}
-    blocked = axes[axes["blocked_after"]]
-    return blocked.groupby("country")["weight"].sum().to_dict()
+    return {k: float(v) for k, v in
+            axes[axes["blocked_after"]].groupby("country")["weight"].sum().items()}
 
 
-def _total_blocked(run: Run) -> float | None:
-    axes = run.plan.axes
+def _total_blocked(plan: Plan) -> float | None:
+    axes = plan.axes
     return None if axes.empty else float(axes.loc[axes["blocked_after"], "weight"].sum())
+
+
+def _solve_task(base, delta: dict, options: dict, marginal_meur: float | None):
+    """Run on a worker (or locally): the scenario's plan and its marginal values."""
+    problem = replace(base, **delta)
+    plan = solve_problem(problem, **options)
+    margins = {}
+    if marginal_meur and plan.report.status == "optimal":
+        total = _total_blocked(plan) or 0.0
+        for holder, budget in problem.budgets.items():
+            richer = problem.with_budgets({**problem.budgets, holder: budget + marginal_meur * 1e6})
+            more = solve_problem(richer, **options)
+            if more.report.status == "optimal":
+                margins[holder] = ((_total_blocked(more) or 0.0) - total) / marginal_meur
+    return plan, margins
+
+
+def _record(name: str, config: ScenarioConfig, prepared: Prepared, plan: Plan,
+            margins: dict, column: str) -> dict:
+    report = plan.report
+    by_holder = _blocked_by_holder(plan)
+    spend = dict(zip(plan.budgets.get("holder", []), plan.budgets.get("spend_eur", []),
+                     strict=True))
+    axes_weight = prepared.problem.axes.groupby("country")["weight"].sum().to_dict()
+    rows = []
+    for holder, budget in sorted(config.budgets.items()):
+        rows.append({
+            "scenario": name, "mode": config.solve.mode, "holder": holder,
+            "status": report.status, "gap": report.gap, "objective": report.objective,
+            "blocked_weight_total": _total_blocked(plan),
+            "blocked_weight": by_holder.get(holder, 0.0) if report.objective is not None else None,
+            "axes_weight": float(axes_weight.get(holder, 0.0)),
+            "budget_eur": float(budget), "spend_eur": spend.get(holder),
+            column: margins.get(holder), "message": "",
+        })
+    return {"name": name, "mode": config.solve.mode, "status": report.status,
+            "rows": rows, "blocked_by_holder": by_holder, "total_blocked": _total_blocked(plan),
+            "spend": plan.spend, "total_budget": float(sum(config.budgets.values()))}
+
+
+def _error_record(name: str, config: ScenarioConfig, status: str, message: str) -> dict:
+    return {"name": name, "mode": config.solve.mode, "status": status,
+            "rows": [{"scenario": name, "mode": config.solve.mode, "holder": "",
+                      "status": status, "message": message.splitlines()[0]}],
+            "blocked_by_holder": {}, "total_blocked": None, "spend": None,
+            "total_budget": float(sum(config.budgets.values())), "message": message}
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_manifest(out_dir: Path, scenario_set: ScenarioSet) -> dict[str, dict]:
+    """Finished scenarios of an interrupted comparison in ``out_dir`` (for ``resume``)."""
+    from optimizer.inputs import read_json
+
+    path = out_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    manifest = read_json(path)
+    if manifest.get("scenario_file_sha256") != _file_hash(scenario_set.path):
+        raise InputError([InputProblem(str(path), "the scenario file changed since this "
+                                       "comparison was interrupted",
+                                       "rerun without --resume (or restore the file)")])
+    return {name: rec for name, rec in manifest.get("completed", {}).items()
+            if name in scenario_set.scenarios}
+
+
+def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
+                   progress=None, out_dir: Path | None = None, resume: bool = False,
+                   workers: int | None = None, scheduler: str | None = None,
+                   memory_limit: str | None = None, pictures: bool = True) -> Comparison:
+    """Solve every scenario; optionally write each as it finishes and resume from a manifest."""
+    from optimizer.export import write_json
+    from optimizer.runio import clean_partials, write_run
+
+    marginal = scenario_set.marginal if marginal is None else marginal
+    sweep_members = {name for members in scenario_set.sweeps.values() for name, _ in members}
+    column = "marginal_value_per_MEUR"
+    records: dict[str, dict] = {}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        clean_partials(out_dir)
+        if resume:
+            records.update(load_manifest(out_dir, scenario_set))
+    manifest_path = out_dir / MANIFEST if out_dir is not None else None
+
+    def finished(name: str, record: dict, run: Run | None) -> None:
+        records[name] = record
+        if out_dir is None:
+            return
+        if run is not None:
+            write_run(run, out_dir / "scenarios" / safe_name(name), pictures=pictures)
+        write_json(manifest_path, {"scenario_file": scenario_set.path.name,
+                                   "scenario_file_sha256": _file_hash(scenario_set.path),
+                                   "completed": records})
+
+    runs: dict[str, Run] = {}
+    graphs: dict = {}
+    todo: list[tuple[str, ScenarioConfig, Prepared]] = []
+    for name, config in scenario_set.scenarios.items():
+        if name in records:
+            continue
+        try:
+            todo.append((name, config, prepare(config, graphs=graphs)))
+        except InputError as error:
+            finished(name, _error_record(name, config, "input_error", str(error)), None)
+    tasks = [(name, config, prepared, solve_options(config),
+              scenario_set.marginal_meur if marginal and name not in sweep_members else None)
+             for name, config, prepared in todo]
+
+    def complete(name, config, prepared, plan, margins):
+        run = Run(prepared=prepared, plan=plan, timings_s=dict(prepared.timings_s))
+        runs[name] = run
+        finished(name, _record(name, config, prepared, plan, margins, column), run)
+        if progress:
+            progress(name)
+
+    if workers or scheduler:
+        _run_dask(tasks, complete, finished, workers, scheduler, memory_limit)
+    else:
+        for name, config, prepared, options, meur in tasks:
+            try:
+                plan, margins = _solve_task(prepared.problem, {}, options, meur)
+            except Exception as error:  # one failing scenario is a row, not a crash
+                log.exception("scenario %s failed", name)
+                finished(name, _error_record(name, config, "error",
+                                             f"{type(error).__name__}: {error}"), None)
+                continue
+            complete(name, config, prepared, plan, margins)
+    ordered = {n: records[n] for n in scenario_set.scenarios if n in records}
+    rows = pd.DataFrame([row for rec in ordered.values() for row in rec["rows"]])
+    errors = {n: r.get("message", "") for n, r in ordered.items() if r["status"] in
+              ("input_error", "error")}
+    return Comparison(rows=rows, pareto=_pareto(scenario_set, ordered),
+                      joint_vs_national=_joint_vs_national(scenario_set, ordered),
+                      records=ordered, runs=runs, errors=errors)
+
+
+def _same_sites(a, b) -> bool:
+    """Same graph, sites, options and coverage: only the DELTA_FIELDS may differ."""
+    return (a.obstacle_edges == b.obstacle_edges and a.sensor_edges == b.sensor_edges
+            and a.obstacle_options.equals(b.obstacle_options)
+            and a.sensor_options.equals(b.sensor_options)
+            and list(a.graph.edges(data="time_min")) == list(b.graph.edges(data="time_min")))
+
+
+def _run_dask(tasks, complete, finished, workers, scheduler, memory_limit) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               memory_limit=memory_limit or "auto")
+        client = Client(cluster)
+    try:
+        bases: list[tuple[object, object]] = []  # (base problem, its future on the workers)
+        futures = {}
+        for name, config, prepared, options, meur in tasks:
+            problem = prepared.problem
+            match = next((f for b, f in bases if _same_sites(b, problem)), None)
+            if match is None:
+                # each base problem (graph, sites, coverage) goes to the workers once
+                match = client.scatter(problem, broadcast=True)
+                bases.append((problem, match))
+            delta = {f: getattr(problem, f) for f in DELTA_FIELDS}
+            future = client.submit(_solve_task, match, delta, options, meur,
+                                   key=f"scenario-{safe_name(name)}-{len(futures)}", pure=False)
+            futures[future] = (name, config, prepared)
+        for future in as_completed(futures):
+            name, config, prepared = futures[future]
+            try:
+                plan, margins = future.result()
+            except Exception as error:  # a worker crash or a failed solve is a row
+                finished(name, _error_record(name, config, "error",
+                                             f"{type(error).__name__}: {error}"), None)
+                continue
+            complete(name, config, prepared, plan, margins)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _pareto(scenario_set: ScenarioSet, records: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for sweep, members in scenario_set.sweeps.items():
+        for name, value in members:
+            rec = records.get(name)
+            config = scenario_set.scenarios[name]
+            rows.append({
+                "sweep": sweep, "scenario": name, "value": value, "mode": config.solve.mode,
+                "total_budget_eur": float(sum(config.budgets.values())),
+                "status": rec["status"] if rec else "not run",
+                "blocked_weight": rec["total_blocked"] if rec else None,
+                "spend_eur": rec["spend"] if rec else None,
+            })
+    return pd.DataFrame(rows)
 
 
 def _mode_free_key(config: ScenarioConfig) -> str:
@@ -54,107 +276,22 @@ def _mode_free_key(config: ScenarioConfig) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
-                   progress=None) -> Comparison:
-    """Solve every scenario (graphs reused between scenarios that share them)."""
-    marginal = scenario_set.marginal if marginal is None else marginal
-    sweep_members = {name for members in scenario_set.sweeps.values() for name, _ in members}
-    runs: dict[str, Run] = {}
-    errors: dict[str, str] = {}
-    graphs: dict = {}
-    rows = []
-    for name, config in scenario_set.scenarios.items():
-        if progress:
-            progress(name)
-        started = time.perf_counter()
-        try:
-            prepared = prepare(config, graphs=graphs)
-            run = solve_prepared(prepared)
-        except InputError as error:
-            errors[name] = str(error)
-            rows.append({"scenario": name, "mode": config.solve.mode, "holder": "",
-                         "status": "input_error", "message": str(error).splitlines()[0]})
-            continue
-        except Exception as error:  # one failing scenario is a row, not a crash
-            log.exception("scenario %s failed", name)
-            errors[name] = f"{type(error).__name__}: {error}"
-            rows.append({"scenario": name, "mode": config.solve.mode, "holder": "",
-                         "status": "error", "message": errors[name]})
-            continue
-        runs[name] = run
-        report = run.plan.report
-        by_holder = _blocked_by_holder(run)
-        spend = dict(zip(run.plan.budgets.get("holder", []), run.plan.budgets.get("spend_eur", []),
-                         strict=True))
-        margins = {}
-        if marginal and name not in sweep_members and report.status == "optimal":
-            margins = _marginal_values(prepared, run, scenario_set.marginal_meur)
-        axes_weight = prepared.problem.axes.groupby("country")["weight"].sum().to_dict()
-        for holder, budget in sorted(config.budgets.items()):
-            rows.append({
-                "scenario": name, "mode": config.solve.mode, "holder": holder,
-                "status": report.status, "gap": report.gap, "objective": report.objective,
-                "blocked_weight_total": _total_blocked(run),
-                "blocked_weight": by_holder.get(holder, 0.0) if report.objective is not None
-                else None,
-                "axes_weight": axes_weight.get(holder, 0.0),
-                "budget_eur": float(budget), "spend_eur": spend.get(holder),
-                f"marginal_per_{scenario_set.marginal_meur:g}M": margins.get(holder),
-                "solve_s": round(time.perf_counter() - started, 2), "message": "",
-            })
-    table = pd.DataFrame(rows)
-    return Comparison(rows=table, pareto=_pareto(scenario_set, runs),
-                      joint_vs_national=_joint_vs_national(scenario_set, runs),
-                      runs=runs, errors=errors)
-
-
-def _marginal_values(prepared, run: Run, meur: float) -> dict[str, float]:
-    """Extra total blocked weight bought by ``meur`` more million EUR for each holder."""
-    base = _total_blocked(run) or 0.0
-    out = {}
-    for holder, budget in prepared.problem.budgets.items():
-        richer = prepared.problem.with_budgets({**prepared.problem.budgets,
-                                                holder: budget + meur * 1e6})
-        from dataclasses import replace
-
-        more = solve_prepared(replace(prepared, problem=richer))
-        if more.plan.report.status == "optimal":
-            out[holder] = (_total_blocked(more) or 0.0) - base
-    return out
-
-
-def _pareto(scenario_set: ScenarioSet, runs: dict[str, Run]) -> pd.DataFrame:
-    rows = []
-    for sweep, members in scenario_set.sweeps.items():
-        for name, value in members:
-            run = runs.get(name)
-            config = scenario_set.scenarios[name]
-            rows.append({
-                "sweep": sweep, "scenario": name, "value": value, "mode": config.solve.mode,
-                "total_budget_eur": sum(config.budgets.values()),
-                "status": run.plan.report.status if run else "error",
-                "blocked_weight": _total_blocked(run) if run else None,
-                "spend_eur": run.plan.spend if run else None,
-            })
-    return pd.DataFrame(rows)
-
-
-def _joint_vs_national(scenario_set: ScenarioSet, runs: dict[str, Run]) -> pd.DataFrame:
+def _joint_vs_national(scenario_set: ScenarioSet, records: dict[str, dict]) -> pd.DataFrame:
     groups: dict[str, dict[str, str]] = {}
     for name, config in scenario_set.scenarios.items():
-        if name in runs:
-            groups.setdefault(_mode_free_key(config), {})[config.solve.mode] = name
+        rec = records.get(name)
+        if rec and rec["total_blocked"] is not None:
+            groups.setdefault(_mode_free_key(config), {}).setdefault(config.solve.mode, name)
     rows = []
     for modes in groups.values():
         if "joint" not in modes or "national" not in modes:
             continue
-        joint, national = runs[modes["joint"]], runs[modes["national"]]
-        jb, nb = _blocked_by_holder(joint), _blocked_by_holder(national)
+        joint, national = records[modes["joint"]], records[modes["national"]]
         for holder in sorted(scenario_set.scenarios[modes["joint"]].budgets):
+            jb = joint["blocked_by_holder"].get(holder, 0.0)
+            nb = national["blocked_by_holder"].get(holder, 0.0)
             rows.append({"joint_scenario": modes["joint"], "national_scenario": modes["national"],
-                         "holder": holder, "blocked_joint": jb.get(holder, 0.0),
-                         "blocked_national": nb.get(holder, 0.0),
-                         "gain": jb.get(holder, 0.0) - nb.get(holder, 0.0),
-                         "total_budget_eur": sum(scenario_set.scenarios[modes["joint"]]
-                                                 .budgets.values())})
+                         "holder": holder, "blocked_joint": jb, "blocked_national": nb,
+                         "gain": jb - nb, "total_budget_eur": joint["total_budget"]})
     return pd.DataFrame(rows)
+

@@ -116,7 +116,6 @@ class CandidatesConfig(_Strict):
     fixed: list[str] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list)
     max_per_type: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    sites: Path | None = None
 
 
 class SolveConfig(_Strict):

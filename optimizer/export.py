@@ -31,7 +31,8 @@ def atomic_path(path: Path):
     os.unlink(tmp)
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
+        if os.path.exists(tmp):  # a writer may decide there is nothing to write
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             if os.path.isdir(tmp):

@@ -361,3 +361,10 @@ def read_run_layers(gpkg: Path) -> dict:
         else:
             out[name] = gpd.read_file(gpkg, layer=name)
     return out
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file written by the package (manifests, summaries)."""
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))

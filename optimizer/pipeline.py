@@ -90,32 +90,39 @@ def prepare_problem(path: Path | str) -> Prepared:
                     source=str(path))
 
 
+def solve_options(config: ScenarioConfig | None, **overrides) -> dict:
+    """Keyword arguments of :func:`optimizer.solve.solve_problem` for a scenario's [solve]
+    and [schedule] tables; ``overrides`` that are not None win."""
+    cfg = config.solve if config is not None else None
+    schedule = config.schedule if config is not None else None
+    options = dict(
+        objective_weights=cfg.objective_weights() if cfg else {"blocked": 1.0},
+        mode=cfg.mode if cfg else "joint",
+        settings=SolverSettings(name=cfg.solver, time_limit_s=cfg.time_limit_s,
+                                gap_rel=cfg.gap_rel, threads=cfg.threads, seed=cfg.seed)
+        if cfg else SolverSettings(),
+        max_rounds=cfg.max_rounds if cfg else 500,
+        routes_per_round=cfg.routes_per_round if cfg else 8,
+        prefer_cheaper=cfg.prefer_cheaper if cfg else True,
+        years=schedule.years if schedule else 1,
+        annual_budgets=(schedule.annual or None) if schedule else None,
+        carry_over=schedule.carry_over if schedule else False,
+    )
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    return options
+
+
 def solve_prepared(prepared: Prepared, *, objective_weights: dict[str, float] | None = None,
                    mode: str | None = None, settings: SolverSettings | None = None,
                    max_rounds: int | None = None, routes_per_round: int | None = None,
                    prefer_cheaper: bool | None = None, years: int | None = None) -> Run:
     """Solve a prepared scenario; unset options come from its configuration's [solve] table."""
-    solve_cfg = prepared.config.solve if prepared.config is not None else None
-    if settings is None:
-        settings = SolverSettings(
-            name=solve_cfg.solver if solve_cfg else "highs",
-            time_limit_s=solve_cfg.time_limit_s if solve_cfg else 300.0,
-            gap_rel=solve_cfg.gap_rel if solve_cfg else 1e-6,
-            threads=solve_cfg.threads if solve_cfg else 1,
-            seed=solve_cfg.seed if solve_cfg else 0)
-    weights = objective_weights or (solve_cfg.objective_weights() if solve_cfg else
-                                    {"blocked": 1.0})
+    options = solve_options(prepared.config, objective_weights=objective_weights, mode=mode,
+                            settings=settings, max_rounds=max_rounds,
+                            routes_per_round=routes_per_round, prefer_cheaper=prefer_cheaper,
+                            years=years)
     t = time.perf_counter()
-    plan = solve_problem(
-        prepared.problem, objective_weights=weights,
-        mode=mode or (solve_cfg.mode if solve_cfg else "joint"), settings=settings,
-        max_rounds=max_rounds or (solve_cfg.max_rounds if solve_cfg else 500),
-        routes_per_round=routes_per_round or (solve_cfg.routes_per_round if solve_cfg else 8),
-        prefer_cheaper=(prefer_cheaper if prefer_cheaper is not None
-                        else (solve_cfg.prefer_cheaper if solve_cfg else True)),
-        years=years or (prepared.config.schedule.years if prepared.config else 1),
-        annual_budgets=(prepared.config.schedule.annual or None) if prepared.config else None,
-        carry_over=prepared.config.schedule.carry_over if prepared.config else False)
+    plan = solve_problem(prepared.problem, **options)
     timings = dict(prepared.timings_s)
     timings["solve_and_verify"] = round(time.perf_counter() - t, 3)
     return Run(prepared=prepared, plan=plan, timings_s=timings)

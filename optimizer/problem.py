@@ -149,6 +149,16 @@ def check_problem(problem: Problem, source: str = "problem") -> Problems:
             problems.add(f"{source}: axes, id '{row.axis_id}', column 'threshold_min'",
                          f"value {row.threshold_min!r} must be > 0 (empty = infinite)",
                          "enter minutes, or leave empty for 'physically cut'")
+    for row in problem.axes.itertuples():
+        if row.origin in nodes and row.objective in nodes and not nx.has_path(
+                graph, row.origin, row.objective):
+            problems.add(f"{source}: axes, id '{row.axis_id}'",
+                         f"objective '{row.objective}' cannot be reached from origin "
+                         f"'{row.origin}' even with no obstacles",
+                         "connect the network, or drop the axis")
+        if row.origin == row.objective:
+            problems.add(f"{source}: axes, id '{row.axis_id}'", "origin equals objective",
+                         "give different nodes")
     dup_axes = problem.axes[problem.axes["axis_id"].duplicated()]
     for row in dup_axes.itertuples():
         problems.add(f"{source}: axes, id '{row.axis_id}'", "duplicate axis id", "make ids unique")

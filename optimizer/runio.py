@@ -272,49 +272,50 @@ def to_lonlat(graph, nodes: list[str]) -> list[tuple[float, float]]:
     return [transformer.transform(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
 
 
+def clean_partials(folder: Path) -> None:
+    """Remove temporary files and folders an interrupted write left behind."""
+    for path in sorted(Path(folder).rglob(".*"), key=lambda p: len(p.parts), reverse=True):
+        if ".partial-" in path.name or ".old-" in path.name or (
+                path.name.startswith(".") and path.suffix in (".csv", ".json", ".gpkg",
+                                                              ".png", ".html", ".geojson")):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink()
+
+
 def write_comparison(comparison, scenario_set, out_dir: Path | str, *,
                      pictures: bool = True) -> Path:
-    """comparison.csv, pareto.csv, joint_vs_national.csv, charts, summary.json and every
-    scenario's full outputs under scenarios/<name>/, replacing ``out_dir`` atomically."""
+    """comparison.csv, pareto.csv, joint_vs_national.csv, charts, report.html and summary.json
+    in ``out_dir`` (each file atomic). Scenario outputs are written by ``run_comparison``
+    as each scenario finishes (``scenarios/<name>/``)."""
     from optimizer.report.charts import marginal_chart, pareto_chart, spend_chart
+    from optimizer.report.html import comparison_report
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        write_csv(tmp / "comparison.csv", comparison.rows)
-        write_csv(tmp / "pareto.csv", comparison.pareto)
-        write_csv(tmp / "joint_vs_national.csv", comparison.joint_vs_national)
-        named = [n for n in scenario_set.scenarios
-                 if n not in {m for ms in scenario_set.sweeps.values() for m, _ in ms}]
-        note = next((data_note(r) for r in comparison.runs.values()), "")
-        if pictures:
-            pareto_chart(comparison.pareto, tmp / "pareto.png", note=note)
-            spend_chart(comparison.rows, tmp / "spend.png", scenarios=named)
-            column = f"marginal_per_{scenario_set.marginal_meur:g}M"
-            marginal_chart(comparison.rows, tmp / "marginal.png", column=column, scenarios=named)
-        from optimizer.report.html import comparison_report
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(out_dir / "comparison.csv", comparison.rows)
+    write_csv(out_dir / "pareto.csv", comparison.pareto)
+    write_csv(out_dir / "joint_vs_national.csv", comparison.joint_vs_national)
+    named = [n for n in scenario_set.scenarios
+             if n not in {m for ms in scenario_set.sweeps.values() for m, _ in ms}]
+    note = next((data_note(r) for r in comparison.runs.values()), "")
+    if pictures:
+        from optimizer.export import write_with
 
-        write_text(tmp / "report.html", comparison_report(comparison, tmp, note=note))
-        write_json(tmp / "summary.json", {
-            "scenario_file": scenario_set.path.name, "data_note": note,
-            "scenarios": {n: (comparison.runs[n].plan.report.as_dict() if n in comparison.runs
-                              else {"status": "error", "message": comparison.errors.get(n)})
-                          for n in scenario_set.scenarios},
-            "versions": versions()})
-        for name, run in comparison.runs.items():
-            safe = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name)
-            write_run(run, tmp / "scenarios" / safe, pictures=pictures)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "previous")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        for name, draw in (
+                ("pareto", lambda t: pareto_chart(comparison.pareto, t, note=note)),
+                ("spend", lambda t: spend_chart(comparison.rows, t, scenarios=named)),
+                ("marginal", lambda t: marginal_chart(comparison.rows, t,
+                                                      column="marginal_value_per_MEUR",
+                                                      scenarios=named))):
+            write_with(out_dir / f"{name}.png", draw)
+    write_text(out_dir / "report.html", comparison_report(comparison, out_dir, note=note))
+    write_json(out_dir / "summary.json", {
+        "scenario_file": scenario_set.path.name, "data_note": note,
+        "scenarios": {n: {k: v for k, v in r.items() if k != "rows"}
+                      for n, r in comparison.records.items()},
+        "versions": versions()})
     return out_dir
 
 

@@ -69,17 +69,34 @@ def set_path(data: dict, dotted: str, value: object) -> dict:
     return data
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _special_problems(where: str, override: dict) -> list[Problem]:
+    out = []
+    for key in sorted(SPECIAL & set(override)):
+        value = override[key]
+        if not _number(value) or value < 0 or (key != "budget_scale" and value == 0):
+            out.append(Problem(f"{where}.{key}", f"value {value!r} is not a valid number",
+                               "budget_scale: a number >= 0; required_delay_h / threshold_h: "
+                               "hours > 0"))
+    return out
+
+
 def _apply_special(data: dict, override: dict) -> dict:
     data = deep_merge(data, {k: v for k, v in override.items() if k not in SPECIAL})
-    if "budget_scale" in override:
-        data["budgets"] = {k: v * float(override["budget_scale"])
-                           for k, v in data.get("budgets", {}).items()}
+    budgets = data.get("budgets")
+    if "budget_scale" in override and isinstance(budgets, dict):
+        data["budgets"] = {k: v * float(override["budget_scale"]) if _number(v) else v
+                           for k, v in budgets.items()}
     for key in ("required_delay_h", "threshold_h"):
-        if key in override:
+        if key in override and isinstance(data.get("axes"), list):
             other = "threshold_h" if key == "required_delay_h" else "required_delay_h"
-            for axis in data.get("axes", []):
-                axis.pop(other, None)
-                axis[key] = override[key]
+            for axis in data["axes"]:
+                if isinstance(axis, dict):
+                    axis.pop(other, None)
+                    axis[key] = override[key]
     return data
 
 
@@ -106,22 +123,59 @@ def load_scenarios(path: Path | str) -> ScenarioSet:
         problems.add(f"{path.name}: key 'base'", f"file '{data['base']}' not found",
                      "give a path relative to the scenario file")
         problems.raise_if_any()
-    base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    try:
+        base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(str(base_path), f"not valid TOML: {error}",
+                                  "fix the syntax")]) from None
     compare = data.get("compare", {})
+    if not isinstance(compare, dict):
+        problems.add(f"{path.name}: key 'compare'", "must be a table", "write [compare]")
+        compare = {}
     for key in sorted(set(compare) - COMPARE_KEYS):
         problems.add(f"{path.name}: key 'compare.{key}'", "unknown key",
                      f"use {sorted(COMPARE_KEYS)}")
+    if "marginal_meur" in compare and (not _number(compare["marginal_meur"])
+                                       or compare["marginal_meur"] <= 0):
+        problems.add(f"{path.name}: key 'compare.marginal_meur'", "must be a number > 0",
+                     "e.g. marginal_meur = 10")
+    if "marginal" in compare and not isinstance(compare["marginal"], bool):
+        problems.add(f"{path.name}: key 'compare.marginal'", "must be true or false",
+                     "e.g. marginal = false")
     raw: dict[str, dict] = {}
-    for name, override in data.get("scenarios", {}).items():
-        raw[name] = override if isinstance(override, dict) else {}
+    scenario_tables = data.get("scenarios", {})
+    if not isinstance(scenario_tables, dict):
+        problems.add(f"{path.name}: key 'scenarios'", "must be a table of tables",
+                     "write [scenarios.NAME] tables")
+        scenario_tables = {}
+    for name, override in scenario_tables.items():
+        if not isinstance(override, dict):
+            problems.add(f"{path.name}: [scenarios.{name}]", "must be a table",
+                         "write [scenarios.NAME] with keys of the base file")
+            continue
+        problems.items.extend(_special_problems(f"{path.name}: [scenarios.{name}]", override))
+        raw[name] = override
     sweeps: dict[str, list[tuple[str, object]]] = {}
-    for i, sweep in enumerate(data.get("sweeps", [])):
+    sweep_tables = data.get("sweeps", [])
+    if not isinstance(sweep_tables, list):
+        problems.add(f"{path.name}: key 'sweeps'", "must be an array of tables",
+                     "write [[sweeps]] tables")
+        sweep_tables = []
+    for i, sweep in enumerate(sweep_tables):
         where = f"{path.name}: sweeps[{i}]"
+        if not isinstance(sweep, dict):
+            problems.add(where, "must be a table", "write [[sweeps]] with name, parameter, values")
+            continue
         for key in sorted(set(sweep) - SWEEP_KEYS):
             problems.add(f"{where}.{key}", "unknown key", f"use {sorted(SWEEP_KEYS)}")
         missing = sorted(SWEEP_REQUIRED - set(sweep))
         if missing:
             problems.add(where, f"missing key(s) {missing}", "give name, parameter and values")
+            continue
+        if not isinstance(sweep["values"], list) or not isinstance(sweep["parameter"], str) \
+                or not isinstance(sweep.get("with", {}), dict) or not sweep["parameter"]:
+            problems.add(where, "values must be an array, parameter a key name, with a table",
+                         'e.g. parameter = "budget_scale", values = [0.5, 1.0]')
             continue
         members = []
         for value in sweep["values"]:
@@ -129,10 +183,13 @@ def load_scenarios(path: Path | str) -> ScenarioSet:
             parameter = sweep["parameter"]
             override = {parameter: value} if parameter in SPECIAL else set_path({}, parameter,
                                                                                   value)
+            problems.items.extend(_special_problems(f"{where} value {value!r}", override))
             raw[name] = deep_merge(sweep.get("with", {}), override)
             members.append((name, value))
         sweeps[sweep["name"]] = members
     scenarios: dict[str, ScenarioConfig] = {}
+    if problems:
+        problems.raise_if_any()
     for name, override in raw.items():
         merged = _apply_special(base, override)
         merged.setdefault("name", name)

@@ -88,8 +88,8 @@ def test_rows_have_budget_spend_and_marginal_value(comparison):
     _, _, result = comparison
     row = result.rows[(result.rows["scenario"] == "announced")].iloc[0]
     assert row["spend_eur"] <= row["budget_eur"]
-    assert "marginal_per_1M" in result.rows.columns
-    assert pd.notna(row["marginal_per_1M"])
+    assert "marginal_value_per_MEUR" in result.rows.columns
+    assert pd.notna(row["marginal_value_per_MEUR"])
 
 
 def test_cli_compare_writes_every_file(comparison, tmp_path):

@@ -1,0 +1,211 @@
+"""Scale-out and faults: Dask equals serial, a killed sweep resumes, outputs are deterministic,
+and malformed inputs always end in a clear error with the right exit code."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from helpers import random_problem
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tiny_world import write_tiny_world
+
+from optimizer import InputError
+from optimizer.cli import main
+from optimizer.compare import run_comparison
+from optimizer.problem import problem_from_tables, problem_to_tables
+from optimizer.scenarios import load_scenarios
+
+SWEEP = """
+base = "tiny.toml"
+[compare]
+marginal = false
+[scenarios.announced]
+[scenarios.national]
+solve = {{ mode = "national" }}
+[[sweeps]]
+name = "budget"
+parameter = "budget_scale"
+values = {values}
+"""
+KEY = ["scenario", "holder", "status", "blocked_weight", "blocked_weight_total", "spend_eur"]
+
+
+def _scenarios(folder, values="[0.0, 0.05, 0.1, 0.2, 0.5, 1.0]"):
+    write_tiny_world(folder)
+    path = folder / "scenarios.toml"
+    path.write_text(SWEEP.format(values=values))
+    return path
+
+
+def test_dask_local_cluster_equals_serial(tmp_path):
+    scenario_set = load_scenarios(_scenarios(tmp_path))
+    serial = run_comparison(scenario_set)
+    parallel = run_comparison(scenario_set, workers=2)
+    pd.testing.assert_frame_equal(serial.rows[KEY].reset_index(drop=True),
+                                  parallel.rows[KEY].reset_index(drop=True))
+    assert serial.pareto.equals(parallel.pareto)
+
+
+def test_killed_sweep_resumes_to_the_same_result(tmp_path):
+    path = _scenarios(tmp_path, values=str([round(0.05 * i, 2) for i in range(14)]))
+    reference = tmp_path / "reference"
+    done = subprocess.run([sys.executable, "-m", "optimizer", "compare", str(path), "--out",
+                           str(reference), "--no-pictures"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", "compare", str(path), "--out",
+                             str(out), "--no-pictures"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        manifest = out / "manifest.json"
+        if manifest.exists() and len(json.loads(manifest.read_text())["completed"]) >= 3:
+            break  # the manifest is replaced atomically, so it always parses
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # a real kill, mid-sweep
+    proc.wait()
+    assert not (out / "comparison.csv").exists()
+    finished_before = set(json.loads((out / "manifest.json").read_text())["completed"])
+    assert 3 <= len(finished_before) < 16
+    done = subprocess.run([sys.executable, "-m", "optimizer", "compare", str(path), "--out",
+                           str(out), "--no-pictures", "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = pd.read_csv(out / "comparison.csv")
+    expected = pd.read_csv(reference / "comparison.csv")
+    pd.testing.assert_frame_equal(again[KEY], expected[KEY])
+    assert not again.duplicated(["scenario", "holder"]).any()
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or ".partial-" in p.name]
+    assert leftovers == []
+    assert sorted(p.name for p in (out / "scenarios").iterdir()) == sorted(
+        p.name for p in (reference / "scenarios").iterdir())
+
+
+def test_same_inputs_give_byte_identical_csv(tmp_path):
+    path = write_tiny_world(tmp_path / "w")
+    outputs = []
+    for name in ("a", "b"):
+        done = subprocess.run([sys.executable, "-m", "optimizer", "run", str(path), "--out",
+                               str(tmp_path / name), "--no-pictures"],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.csv")})
+    assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) >= 5
+    assert outputs[0] == outputs[1]
+
+
+def test_scenario_names_cannot_escape_the_output_folder(tmp_path):
+    write_tiny_world(tmp_path)
+    (tmp_path / "s.toml").write_text('base = "tiny.toml"\n[compare]\nmarginal = false\n'
+                                     '[scenarios."../../escape"]\n')
+    out = tmp_path / "out" / "cmp"
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "s.toml"), "--out", str(out),
+                                       "--no-pictures"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "out" / "escape").exists()
+    written = list((out / "scenarios").iterdir())
+    assert len(written) == 1 and written[0].resolve().parent == (out / "scenarios").resolve()
+    assert "/" not in written[0].name and written[0].name not in (".", "..")
+
+
+# -- fuzzing -----------------------------------------------------------------------------------
+BASE_TABLES = problem_to_tables(random_problem(2))
+GARBAGE = st.sampled_from(["", "nan", "-1", "abc", "1e400", "-0", " ", "None", "inf", "1,5",
+                           "<b>x</b>", "999999999999", "s", "t", "o0", "A"])
+
+
+@st.composite
+def broken_tables(draw):
+    tables = {k: v.copy().astype(object) for k, v in BASE_TABLES.items()}
+    for _ in range(draw(st.integers(1, 4))):
+        name = draw(st.sampled_from(sorted(tables)))
+        table = tables[name]
+        action = draw(st.sampled_from(["drop_column", "garbage", "drop_table", "duplicate",
+                                       "empty"]))
+        if action == "drop_column" and len(table.columns):
+            tables[name] = table.drop(columns=draw(st.sampled_from(list(table.columns))))
+        elif action == "garbage" and len(table) and len(table.columns):
+            row = draw(st.integers(0, len(table) - 1))
+            column = draw(st.sampled_from(list(table.columns)))
+            table.iat[row, list(table.columns).index(column)] = draw(GARBAGE)
+        elif action == "drop_table":
+            tables.pop(name)
+        elif action == "duplicate" and len(table):
+            tables[name] = pd.concat([table, table.iloc[:1]], ignore_index=True)
+        elif action == "empty":
+            tables[name] = table.iloc[0:0]
+    return tables
+
+
+FUZZ_COUNT = {"problem": 0, "problem_errors": 0, "scenario": 0, "scenario_errors": 0}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=broken_tables())
+def test_malformed_problem_tables_give_clear_errors(tables):
+    FUZZ_COUNT["problem"] += 1
+    try:
+        problem = problem_from_tables(tables)
+    except InputError as error:
+        FUZZ_COUNT["problem_errors"] += 1
+        assert error.problems and all(p.where and p.message for p in error.problems)
+        return
+    assert problem.graph.number_of_edges() >= 0  # accepted: a valid instance
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=broken_tables())
+def test_malformed_problem_folder_exit_code_and_no_traceback(tmp_path_factory, tables):
+    folder = tmp_path_factory.mktemp("p")
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    result = CliRunner().invoke(main, ["validate", "--problem", str(folder)])
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+SCENARIO_KEYS = st.sampled_from(["solve", "budgets", "graph", "candidates", "axes", "name",
+                                 "budget_scale", "required_delay_h", "threshold_h", "schedule",
+                                 "sovle", "budget", "inputs", "weights"])
+VALUES = st.recursive(
+    st.one_of(st.integers(-5, 10**9), st.floats(allow_nan=False, allow_infinity=False),
+              st.text(max_size=6), st.booleans()),
+    lambda children: st.one_of(st.lists(children, max_size=3),
+                               st.dictionaries(st.sampled_from(
+                                   ["mode", "objective", "EE", "LV", "cell_km", "years",
+                                    "time_limit_s", "x", "band_km"]), children, max_size=3)),
+    max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=st.dictionaries(SCENARIO_KEYS, VALUES, max_size=3),
+       top=st.dictionaries(st.sampled_from(["compare", "sweeps", "extra"]), VALUES, max_size=1))
+def test_malformed_scenario_files_give_clear_errors(tmp_path_factory, overrides, top):
+    import tomli_w
+
+    folder = tmp_path_factory.mktemp("s")
+    write_tiny_world(folder)
+    data = {"base": "tiny.toml", "scenarios": {"fuzzed": overrides}, **top}
+    (folder / "s.toml").write_text(tomli_w.dumps(data))
+    FUZZ_COUNT["scenario"] += 1
+    try:
+        load_scenarios(folder / "s.toml")
+    except InputError as error:
+        FUZZ_COUNT["scenario_errors"] += 1
+        assert error.problems
+    except (TypeError, ValueError, AttributeError, KeyError) as error:  # pragma: no cover
+        pytest.fail(f"unclear error {type(error).__name__}: {error}")
+
+
+def test_report_fuzz_counts():
+    """Runs last in this module: records how many malformed inputs were tried."""
+    print(f"\nfuzz counts: {FUZZ_COUNT}")
+    assert FUZZ_COUNT["problem"] >= 300 or FUZZ_COUNT["problem"] == 0
+    assert not math.isnan(FUZZ_COUNT["scenario"])
