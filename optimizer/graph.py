@@ -289,6 +289,20 @@ def locate_place(place: PlaceRef, inputs: Inputs) -> tuple[float, float, str] | 
     return row.geometry.x, row.geometry.y, row["country"]
 
 
+def axis_places(config: ScenarioConfig, inputs: Inputs, problems: Problems):
+    """(axis, role, place, where, lon, lat) of every axis end that can be found; the others
+    are added to ``problems``."""
+    for axis in config.axes:
+        for role, place in (("origin", axis.origin), ("objective", axis.objective)):
+            where = f"axes, id '{axis.id}', {role} '{place.label()}'"
+            found = locate_place(place, inputs)
+            if found is None:
+                problems.add(where, "place not found among settlements or border crossings",
+                             "use a settlement name from the settlements layer, or lon/lat")
+                continue
+            yield axis, role, place, where, found[0], found[1]
+
+
 def _endpoint_id(prefix: str, place: PlaceRef) -> str:
     return f"{prefix}:{place.label()}"
 
@@ -302,47 +316,39 @@ def _add_axis_endpoints(graph, config: ScenarioConfig, inputs: Inputs, geo: Geog
     nodes = [n for n, d in graph.nodes(data=True) if d["kind"] in ("cell", "road")]
     xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes])
     tree = cKDTree(xy)
-    for axis in config.axes:
-        for role, place, prefix in (("origin", axis.origin, "o"), ("objective", axis.objective, "t")):
-            node_id = _endpoint_id(prefix, place)
-            if node_id in graph:
-                continue
-            where = f"axes, id '{axis.id}', {role} '{place.label()}'"
-            found = locate_place(place, inputs)
-            if found is None:
-                problems.add(where, "place not found among settlements or border crossings",
-                             "use a settlement name from the settlements layer, or lon/lat")
-                continue
-            lon, lat, _ = found
-            px, py = _project(lon, lat, g.crs)
-            country = _country_at(np.array([px]), np.array([py]), geo.countries)[0]
-            expected = g.hostile if role == "origin" else g.defended
-            if country not in expected:
-                problems.add(where, f"lies in '{country}', not in {expected}",
-                             f"an {role} must lie in graph.{'hostile' if role == 'origin' else 'defended'}")
-                continue
-            near = tree.query_ball_point([px, py], max(g.staging_radius_km * 1000,
-                                                       g.cell_km * 1000 * 0.75))
-            near = [nodes[k] for k in near if graph.nodes[nodes[k]]["country"] == country]
-            if not near:
-                problems.add(where, "no graph node within staging_radius_km in its country",
-                             "move the place, or raise graph.staging_radius_km")
-                continue
-            graph.add_node(node_id, kind=role, country=country, x=float(px), y=float(py),
-                           land_cover="", label=place.label())
-            for n in sorted(near):
-                d = graph.nodes[n]
-                seg = LineString([(px, py), (d["x"], d["y"])])
-                length = max(seg.length, 1.0)
-                speed = speeds.get(d["land_cover"], speeds.get("mixed", 5.0)) if d["kind"] == "cell" \
-                    else speeds["road_minor"]
-                if role == "origin":
-                    _add_edge(graph, node_id, n, kind="staging", country=country, length_m=length,
-                              speed_kmh=speed, geometry=seg, capacity=STAGING_CAPACITY, both=False)
-                else:
-                    _add_edge(graph, n, node_id, kind="staging", country=country, length_m=length,
-                              speed_kmh=speed, geometry=seg.reverse(), capacity=STAGING_CAPACITY,
-                              both=False)
+    for _, role, place, where, lon, lat in axis_places(config, inputs, problems):
+        node_id = _endpoint_id("o" if role == "origin" else "t", place)
+        if node_id in graph:
+            continue
+        px, py = _project(lon, lat, g.crs)
+        country = _country_at(np.array([px]), np.array([py]), geo.countries)[0]
+        expected = g.hostile if role == "origin" else g.defended
+        if country not in expected:
+            problems.add(where, f"lies in '{country}', not in {expected}",
+                         f"an {role} must lie in graph.{'hostile' if role == 'origin' else 'defended'}")
+            continue
+        near = tree.query_ball_point([px, py], max(g.staging_radius_km * 1000,
+                                                   g.cell_km * 1000 * 0.75))
+        near = [nodes[k] for k in near if graph.nodes[nodes[k]]["country"] == country]
+        if not near:
+            problems.add(where, "no graph node within staging_radius_km in its country",
+                         "move the place, or raise graph.staging_radius_km")
+            continue
+        graph.add_node(node_id, kind=role, country=country, x=float(px), y=float(py),
+                       land_cover="", label=place.label())
+        for n in sorted(near):
+            d = graph.nodes[n]
+            seg = LineString([(px, py), (d["x"], d["y"])])
+            length = max(seg.length, 1.0)
+            speed = speeds.get(d["land_cover"], speeds.get("mixed", 5.0)) if d["kind"] == "cell" \
+                else speeds["road_minor"]
+            if role == "origin":
+                _add_edge(graph, node_id, n, kind="staging", country=country, length_m=length,
+                          speed_kmh=speed, geometry=seg, capacity=STAGING_CAPACITY, both=False)
+            else:
+                _add_edge(graph, n, node_id, kind="staging", country=country, length_m=length,
+                          speed_kmh=speed, geometry=seg.reverse(), capacity=STAGING_CAPACITY,
+                          both=False)
 
 
 def _project(lon: float, lat: float, crs: str) -> tuple[float, float]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import shapely
 from pyproj import Transformer
 
 from optimizer import __version__
-from optimizer.export import write_csv, write_json, write_text
+from optimizer.export import atomic_folder, write_csv, write_json, write_text
 from optimizer.pipeline import Run
 from optimizer.roads import APPROXIMATE_LABEL
 
@@ -144,22 +142,9 @@ def _route_lines(run: Run) -> gpd.GeoDataFrame | pd.DataFrame:
 
 def write_run(run: Run, out_dir: Path | str, *, pictures: bool = True) -> Path:
     """Write every output of a run; an existing folder is replaced only once all is written."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with atomic_folder(Path(out_dir)) as tmp:
         _write_all(run, tmp, pictures=pictures)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "previous")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out_dir
+    return Path(out_dir)
 
 
 def _write_all(run: Run, folder: Path, *, pictures: bool) -> None:
@@ -324,10 +309,7 @@ def write_share(result, out_dir: Path | str, *, note: str = "", pictures: bool =
     from optimizer.report.charts import shares_chart
     from optimizer.report.html import share_report
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with atomic_folder(Path(out_dir)) as tmp:
         write_csv(tmp / "coalitions.csv", result.coalitions)
         write_csv(tmp / "shares.csv", result.shares)
         write_csv(tmp / "attribution.csv", result.attribution)
@@ -337,14 +319,4 @@ def write_share(result, out_dir: Path | str, *, note: str = "", pictures: bool =
         write_json(tmp / "summary.json", {
             "data_note": note, "least_core_complaint": result.least_core_complaint,
             "grand_plan": result.grand_plan.report.as_dict(), "versions": versions()})
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "previous")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out_dir
+    return Path(out_dir)

@@ -6,7 +6,7 @@ import shapely
 
 from optimizer.config import ScenarioConfig
 from optimizer.errors import InputError, Problems
-from optimizer.graph import locate_place
+from optimizer.graph import axis_places
 from optimizer.inputs import Inputs, load_inputs
 
 
@@ -56,22 +56,15 @@ def check_scenario(config: ScenarioConfig, inputs: Inputs) -> Problems:
         problems.add(f"candidates.max_per_type: '{name}'", "unknown obstacle or sensor type",
                      "use a type from the catalogues")
     countries = inputs.countries
-    for axis in config.axes:
-        for role, place, allowed in (("origin", axis.origin, g.hostile),
-                                     ("objective", axis.objective, g.defended)):
-            where = f"axes, id '{axis.id}', {role} '{place.label()}'"
-            found = locate_place(place, inputs)
-            if found is None:
-                problems.add(where, "place not found among settlements or border crossings",
-                             "use a settlement name from the settlements layer, or lon/lat")
-                continue
-            lon, lat, _ = found
-            inside = [c for c, geom in zip(countries["country"], countries.geometry, strict=True)
-                      if shapely.contains_xy(geom, lon, lat)]
-            if not inside or inside[0] not in allowed:
-                where_is = inside[0] if inside else "no country"
-                problems.add(where, f"lies in {where_is}, not in {allowed}",
-                             f"an {role} must lie in graph.{'hostile' if role == 'origin' else 'defended'}")
+    for _, role, _, where, lon, lat in axis_places(config, inputs, problems):
+        allowed = g.hostile if role == "origin" else g.defended
+        inside = [c for c, geom in zip(countries["country"], countries.geometry, strict=True)
+                  if shapely.contains_xy(geom, lon, lat)]
+        if not inside or inside[0] not in allowed:
+            where_is = inside[0] if inside else "no country"
+            side = "hostile" if role == "origin" else "defended"
+            problems.add(where, f"lies in {where_is}, not in {allowed}",
+                         f"an {role} must lie in graph.{side}")
     return problems
 
 
