@@ -34,6 +34,7 @@ class LayerRef(_Strict):
     country_column: str | None = None
     population_column: str | None = None
     class_column: str | None = None
+    classes: dict[str, str] | None = None  # raster land cover: pixel code -> class name
 
 
 class InputsConfig(_Strict):
@@ -44,6 +45,7 @@ class InputsConfig(_Strict):
     border_crossings: LayerRef | None = None
     roads: LayerRef | None = None
     land_cover: LayerRef | None = None
+    elevation: LayerRef | None = None
     obstacle_types: Path
     sensor_types: Path
     terrain_speeds: Path
@@ -66,6 +68,7 @@ class GraphConfig(_Strict):
     connector_min: Annotated[float, Field(ge=0)] = 10.0
     bridge_length_m: Annotated[float, Field(gt=0)] = 200.0
     staging_radius_km: Annotated[float, Field(ge=0)] = 8.0
+    max_slope_deg: Annotated[float, Field(gt=0, le=90)] = 30.0  # terrain.csv max_slope_tank_deg
 
 
 class PlaceRef(_Strict):

@@ -29,7 +29,7 @@ from shapely.ops import substring
 
 from optimizer.config import GraphConfig, PlaceRef, ScenarioConfig
 from optimizer.errors import Problems
-from optimizer.inputs import Inputs
+from optimizer.inputs import Inputs, Raster
 from optimizer.roads import APPROXIMATE_LABEL, derive_roads
 
 STAGING_CAPACITY = 10**6
@@ -116,10 +116,20 @@ def _speed_table(inputs: Inputs, vehicle: str) -> dict[str, float]:
     return dict(zip(inputs.terrain_speeds["class"], inputs.terrain_speeds[column], strict=True))
 
 
-def _cell_classes(x, y, countries_at, inputs: Inputs, speeds: dict[str, float], crs: str):
-    """Land-cover class per cell: from polygons if given, else the mixed class of its country."""
+def _cell_classes(x, y, countries_at, inputs: Inputs, speeds: dict[str, float], crs: str,
+                  codes: dict[str, str] | None = None):
+    """Land-cover class per cell: from a raster or polygons if given, else the mixed class of
+    its country (also where the land-cover layer has no data)."""
     classes = np.array([f"mixed_{c}" if f"mixed_{c}" in speeds else "mixed"
                         for c in countries_at], dtype=object)
+    if isinstance(inputs.land_cover, Raster):
+        values = inputs.land_cover.sample(x, y, crs)
+        for i, value in enumerate(values):
+            if np.isfinite(value):
+                name = (codes or {}).get(str(int(value)))
+                if name is not None:
+                    classes[i] = name
+        return classes
     if inputs.land_cover is not None:
         cover = inputs.land_cover.to_crs(crs)
         points = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=crs)
@@ -140,12 +150,12 @@ def _add_edge(graph: nx.DiGraph, u, v, *, kind, country, length_m, speed_kmh, ge
         graph.add_edge(v, u, geometry=geometry.reverse(), **attrs)
 
 
-def _terrain(graph, geo: Geography, inputs: Inputs, config: GraphConfig, speeds):
+def _terrain(graph, geo: Geography, inputs: Inputs, config: GraphConfig, speeds, codes=None):
     cell_m = config.cell_km * 1000
     x, y, r, c, pairs = _lattice(geo.region.bounds, cell_m, config.cell_shape)
     passable = shapely.contains_xy(geo.region, x, y) & ~shapely.contains_xy(geo.water, x, y)
     countries_at = _country_at(x, y, geo.countries)
-    classes = _cell_classes(x, y, countries_at, inputs, speeds, config.crs)
+    classes = _cell_classes(x, y, countries_at, inputs, speeds, config.crs, codes)
     speed = np.array([speeds.get(k, 0.0) for k in classes])
     passable &= speed > 0
     ids = np.array([f"c:{ri}:{ci}" for ri, ci in zip(r, c, strict=True)], dtype=object)
@@ -158,6 +168,12 @@ def _terrain(graph, geo: Geography, inputs: Inputs, config: GraphConfig, speeds)
                                             axis=1))
     ok = shapely.covered_by(segments, geo.region) & ~shapely.intersects(segments, geo.water)
     ok &= ~shapely.intersects(segments, geo.rivers)
+    if inputs.elevation is not None:
+        # slopes steeper than a tracked vehicle climbs make the move impassable
+        height = inputs.elevation.sample(x, y, config.crs)
+        rise = np.abs(height[pairs[:, 0]] - height[pairs[:, 1]])
+        slope = np.degrees(np.arctan2(np.nan_to_num(rise), shapely.length(segments)))
+        ok &= slope <= config.max_slope_deg
     pairs, segments = pairs[ok], segments[ok]
     mid = shapely.line_interpolate_point(segments, 0.5, normalized=True)
     mid_country = _country_at(shapely.get_x(mid), shapely.get_y(mid), geo.countries)
@@ -390,7 +406,8 @@ def build_graph(config: ScenarioConfig, inputs: Inputs) -> nx.DiGraph:
     geo = project_geography(inputs, g)
     graph = nx.DiGraph(crs=g.crs, cell_km=float(g.cell_km), cell_shape=g.cell_shape,
                        vehicle=g.vehicle)
-    cell_x, cell_y, cell_ids, passable = _terrain(graph, geo, inputs, g, speeds)
+    codes = config.inputs.land_cover.classes if config.inputs.land_cover else None
+    cell_x, cell_y, cell_ids, passable = _terrain(graph, geo, inputs, g, speeds, codes)
     roads, endpoints = _roads(graph, geo, inputs, g, speeds)
     _connect_roads(graph, endpoints, cell_x, cell_y, cell_ids, passable, geo, g, speeds)
     _add_axis_endpoints(graph, config, inputs, geo, speeds, problems)

@@ -30,6 +30,57 @@ SENSOR_COLUMNS = ["type", "cost_eur", "range_km", "detection_prob", "basis", "so
 SPEED_COLUMNS = ["class", "tracked_kmh", "wheeled_kmh", "basis", "source"]
 
 
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc")
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A single-band raster held in memory, sampled at points (nearest pixel)."""
+
+    array: object
+    transform: object
+    crs: str
+    nodata: float | None
+
+    def sample(self, xs, ys, crs: str):
+        """Pixel values at points given in ``crs`` (NaN outside the raster or at nodata)."""
+        import numpy as np
+        from pyproj import Transformer
+
+        xs, ys = Transformer.from_crs(crs, self.crs, always_xy=True).transform(xs, ys)
+        cols, rows = ~self.transform @ (np.asarray(xs), np.asarray(ys))
+        rows, cols = np.floor(rows).astype(int), np.floor(cols).astype(int)
+        height, width = self.array.shape
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        out = np.full(len(rows), np.nan)
+        out[inside] = self.array[rows[inside], cols[inside]]
+        if self.nodata is not None:
+            out[out == self.nodata] = np.nan
+        return out
+
+
+def _read_raster(ref: LayerRef, config: ScenarioConfig, what: str, problems: Problems,
+                 files: dict[str, str]) -> Raster | None:
+    import rasterio
+
+    path = config.resolve(ref.path)
+    if not path.is_file():
+        problems.add(f"{what} ({ref.path})", "file not found", f"check inputs.{what}.path")
+        return None
+    files[str(ref.path)] = file_digest(path)
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                problems.add(f"{what} ({ref.path})", "raster has no CRS",
+                             "assign the raster's CRS (e.g. with gdal_edit.py -a_srs)")
+                return None
+            return Raster(array=src.read(1).astype(float), transform=src.transform,
+                          crs=src.crs.to_string(), nodata=src.nodata)
+    except rasterio.errors.RasterioError as error:
+        problems.add(f"{what} ({ref.path})", f"cannot be read: {error}", "check the file format")
+        return None
+
+
 @dataclass(frozen=True)
 class Inputs:
     """All inputs of a scenario, in EPSG:4326 (vectors) and plain tables (catalogues)."""
@@ -40,11 +91,12 @@ class Inputs:
     settlements: gpd.GeoDataFrame
     crossings: gpd.GeoDataFrame
     roads: gpd.GeoDataFrame | None
-    land_cover: gpd.GeoDataFrame | None
+    land_cover: gpd.GeoDataFrame | Raster | None
     obstacle_types: pd.DataFrame
     sensor_types: pd.DataFrame
     terrain_speeds: pd.DataFrame
     files: dict[str, str]
+    elevation: Raster | None = None
 
     @property
     def roads_are_approximate(self) -> bool:
@@ -279,7 +331,16 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
                 crossings = None
     roads = _read_roads(ins.roads, config, problems, files) if ins.roads else None
     land_cover = None
-    if ins.land_cover is not None:
+    elevation = (_read_raster(ins.elevation, config, "elevation", problems, files)
+                 if ins.elevation is not None else None)
+    if ins.land_cover is not None and str(ins.land_cover.path).lower().endswith(RASTER_SUFFIXES):
+        land_cover = _read_raster(ins.land_cover, config, "land_cover", problems, files)
+        if land_cover is not None and not ins.land_cover.classes:
+            problems.add(f"land_cover ({ins.land_cover.path})",
+                         "a land-cover raster needs a code -> class mapping",
+                         'add classes = { "1" = "forest", "2" = "open", ... } to inputs.land_cover')
+            land_cover = None
+    elif ins.land_cover is not None:
         land_cover = _read_vector(ins.land_cover, config, "land_cover", problems, files)
         if land_cover is not None:
             column = ins.land_cover.class_column or "class"
@@ -301,7 +362,8 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
         crossings=crossings if crossings is not None else gpd.GeoDataFrame(
             {"crossing_id": [], "name": [], "country": []}, geometry=[], crs="EPSG:4326"),
         roads=roads, land_cover=land_cover, obstacle_types=obstacle_types,
-        sensor_types=sensor_types, terrain_speeds=terrain_speeds, files=files)
+        sensor_types=sensor_types, terrain_speeds=terrain_speeds, files=files,
+        elevation=elevation)
 
 
 def load_graph(path: Path):

@@ -119,3 +119,76 @@ def test_exports_round_trip(tiny_run, tmp_path):
     export_run(out, ["csv", "geojson", "gpkg"])
     again = pd.read_csv(out / "obstacles.csv").sort_values("site_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(again[csv.columns], csv, check_dtype=False)
+
+
+def _write_raster(path, values, bounds):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    array = np.asarray(values, dtype="float32")
+    west, south, east, north = bounds
+    transform = Affine((east - west) / array.shape[1], 0, west, 0,
+                       -(north - south) / array.shape[0], north)
+    with rasterio.open(path, "w", driver="GTiff", height=array.shape[0], width=array.shape[1],
+                       count=1, dtype="float32", crs="EPSG:4326", transform=transform,
+                       nodata=-9999) as dst:
+        dst.write(array, 1)
+
+
+def test_land_cover_raster_and_elevation_shape_the_terrain(tmp_path):
+    import numpy as np
+    import shapely
+
+    from optimizer import load_config
+    from optimizer.graph import build_graph
+    from optimizer.validate import validate
+
+    path = write_tiny_world(tmp_path)
+    bounds = (24.0, 54.7, 25.0, 55.3)
+    lon = np.linspace(24.0, 25.0, 200, endpoint=False) + 0.0025
+    cover = np.where((lon > 24.1) & (lon < 24.2), 3, 1)[None, :].repeat(120, axis=0)
+    _write_raster(tmp_path / "cover.tif", cover, bounds)
+    height = np.where(lon < 24.55, 0.0, 5000.0)[None, :].repeat(120, axis=0)
+    _write_raster(tmp_path / "dem.tif", height, bounds)
+    text = path.read_text().replace(
+        'obstacle_types = "obstacle_types.csv"',
+        'land_cover = { path = "cover.tif", classes = { "1" = "forest", "3" = "wetland" } }\n'
+        'elevation = { path = "dem.tif" }\nobstacle_types = "obstacle_types.csv"')
+    path.write_text(text)
+    config = load_config(path)
+    graph = build_graph(config, validate(config))
+    cells = {n: d for n, d in graph.nodes(data=True) if d["kind"] == "cell"}
+    lons = gpd.GeoSeries(shapely.points([(d["x"], d["y"]) for d in cells.values()]),
+                         crs=config.graph.crs).to_crs("EPSG:4326").x.to_numpy()
+    # no cell in the unfrozen bog; forest elsewhere in the defended country
+    assert not ((lons > 24.1) & (lons < 24.2)).any()
+    aa = [d["land_cover"] for d in cells.values() if d["country"] == "AA"]
+    assert set(aa) == {"forest"}
+    # no terrain move climbs the 5 km cliff at lon 24.55
+    for u, v, d in graph.edges(data=True):
+        if d["kind"] == "terrain":
+            a, b = lons_of(graph, config, u, v)
+            assert (a < 24.55) == (b < 24.55), (u, v)
+
+
+def lons_of(graph, config, *nodes):
+    import shapely
+
+    pts = shapely.points([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
+    return gpd.GeoSeries(pts, crs=config.graph.crs).to_crs("EPSG:4326").x.tolist()
+
+
+def test_land_cover_raster_without_classes_is_an_input_error(tmp_path):
+    import numpy as np
+
+    from optimizer import InputError, load_config
+    from optimizer.validate import validate
+
+    path = write_tiny_world(tmp_path)
+    _write_raster(tmp_path / "cover.tif", np.ones((10, 10)), (24.0, 54.7, 25.0, 55.3))
+    path.write_text(path.read_text().replace(
+        'obstacle_types = "obstacle_types.csv"',
+        'land_cover = { path = "cover.tif" }\nobstacle_types = "obstacle_types.csv"'))
+    with pytest.raises(InputError, match="code -> class mapping"):
+        validate(load_config(path))
