@@ -95,8 +95,12 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
                             "delay_observed_min": float(row["delay_observed_min"]),
                             "blocks": bool(row["blocks"]), "country": country})
 
+    def terrain_edges(node):
+        return [edge_id(u, node) for u, _, d in graph.in_edges(node, data=True)
+                if d["kind"] in ("terrain", "connector")]
+
     for node, xy, depth in zip(cell_nodes, cell_xy, cell_depth, strict=True):
-        if depth > band_m:
+        if depth > band_m or not cand.generate:
             continue
         entering = [edge_id(u, node) for u, _, d in graph.in_edges(node, data=True)
                     if d["kind"] in ("terrain", "connector")]
@@ -118,6 +122,8 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
             continue
         seen.add(key)
         both = [edge_id(u, v)] + ([edge_id(v, u)] if graph.has_edge(v, u) else [])
+        if not cand.generate:
+            continue
         if d["kind"] == "bridge":
             add_site(f"B:{key[0]}~{key[1]}", "bridge", d["country"], point, both,
                      cand.bridge_types, ROAD_BLOCK_KM)
@@ -125,11 +131,17 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
             add_site(f"R:{key[0]}~{key[1]}", "road", d["country"], point, both,
                      cand.road_types, ROAD_BLOCK_KM)
 
+    fixed, excluded = set(cand.fixed), set(cand.excluded)
+    if inputs.sites is not None:
+        chosen_points = _user_sites(config, graph, inputs, cell_nodes, cell_xy, road_edges, mid,
+                                    defended, add_site, terrain_edges, fixed, excluded)
+    else:
+        chosen_points = []
     # sensor sites: cells in the sensor band, thinned greedily (nearest the border first)
     order = np.argsort(cell_depth, kind="stable")
     chosen: list[int] = []
     spacing = cand.sensor_spacing_km * 1000
-    for i in order:
+    for i in order if cand.generate else []:
         if cell_depth[i] > sensor_band_m:
             break
         if all(np.hypot(*(cell_xy[i] - cell_xy[j])) >= spacing for j in chosen[-400:]):
@@ -139,15 +151,14 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
                           (graph.nodes[u]["y"] + graph.nodes[v]["y"]) / 2) for u, v in edges_all])
     tree = cKDTree(edge_mid)
     sensor_options, sensor_edges = [], {}
-    for i in chosen:
-        node = cell_nodes[i]
-        site_id = f"S:{node}"
-        country = graph.nodes[node]["country"]
+    for site_id, point, country, types in (
+            [(f"S:{cell_nodes[i]}", cell_xy[i], graph.nodes[cell_nodes[i]]["country"],
+              cand.sensor_types) for i in chosen] + chosen_points):
         rows.append({"site_id": site_id, "site_kind": "sensor", "country": country,
-                     "x": cell_xy[i][0], "y": cell_xy[i][1]})
-        for t in cand.sensor_types:
+                     "x": point[0], "y": point[1]})
+        for t in types:
             row = sensors.loc[t]
-            watched = tree.query_ball_point(cell_xy[i], float(row["range_km"]) * 1000)
+            watched = tree.query_ball_point(point, float(row["range_km"]) * 1000)
             sensor_edges[(site_id, t)] = tuple(edge_id(*edges_all[k]) for k in sorted(watched))
             sensor_options.append({"site_id": site_id, "type": t, "cost": float(row["cost_eur"]),
                                    "detection_prob": float(row["detection_prob"]),
@@ -166,7 +177,7 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
         sensor_edges=sensor_edges,
         axes=axes,
         budgets={k: float(v) for k, v in config.budgets.items()},
-        fixed=frozenset(cand.fixed), excluded=frozenset(cand.excluded),
+        fixed=frozenset(fixed), excluded=frozenset(excluded),
         max_per_type=dict(cand.max_per_type),
         blocked_time_min=config.solve.blocked_time_h * 60.0,
         notes=(config.data_note,) if config.data_note else (),
@@ -177,6 +188,75 @@ def build_candidates(config: ScenarioConfig, graph: nx.DiGraph, inputs: Inputs) 
     sites = gpd.GeoDataFrame(table[["site_id", "site_kind", "country"]], geometry=points.values,
                              crs="EPSG:4326")
     return Candidates(problem=problem, sites=sites, base_time_min=base)
+
+
+def _user_sites(config, graph, inputs, cell_nodes, cell_xy, road_edges, road_mid, defended,
+                add_site, terrain_edges, fixed, excluded):
+    """Snap the user's candidate sites to the graph; return the sensor sites to add."""
+    cand = config.candidates
+    problems = Problems()
+    sites = inputs.sites.to_crs(config.graph.crs)
+    limit = cand.snap_km * 1000
+    cell_tree = cKDTree(cell_xy) if len(cell_xy) else None
+    kinds = {k: np.array([i for i, (_, _, d) in enumerate(road_edges) if d["kind"] == k])
+             for k in ("road", "bridge")}
+    defaults = {"terrain": cand.terrain_types, "road": cand.road_types,
+                "bridge": cand.bridge_types, "sensor": cand.sensor_types}
+    sensors = []
+    for row in sites.itertuples():
+        where = f"candidates.sites, id '{row.site_id}'"
+        point = np.array([row.geometry.x, row.geometry.y])
+        types = row.types.split() or defaults[row.kind]
+        catalogue = inputs.sensor_types if row.kind == "sensor" else inputs.obstacle_types
+        applies = dict(zip(catalogue["type"], catalogue.get("applies_to", catalogue["type"]),
+                           strict=True))
+        wrong = [t for t in types if t not in applies
+                 or (row.kind != "sensor" and row.kind not in str(applies[t]).split())]
+        if wrong:
+            problems.add(where, f"types {wrong} unknown or not applicable to a {row.kind} site",
+                         f"use types from the catalogue that apply to '{row.kind}'")
+            continue
+        if row.status == "fixed":
+            fixed.add(row.site_id)
+        elif row.status == "excluded":
+            excluded.add(row.site_id)
+        elif row.status:
+            problems.add(where, f"unknown status {row.status!r}", "use fixed, excluded or leave empty")
+        if row.kind in ("terrain", "sensor"):
+            if cell_tree is None:
+                problems.add(where, "no defended cells to snap to", "check graph.defended")
+                continue
+            dist, k = cell_tree.query(point)
+            if dist > limit:
+                problems.add(where, f"{dist / 1000:.1f} km from the nearest defended cell "
+                             f"(snap limit {cand.snap_km} km): the site is off the graph",
+                             "move the site onto defended territory or raise snap_km")
+                continue
+            node = cell_nodes[k]
+            country = graph.nodes[node]["country"]
+            if row.kind == "sensor":
+                sensors.append((row.site_id, point, country, types))
+            else:
+                add_site(row.site_id, "terrain", country, point, terrain_edges(node), types,
+                         config.graph.cell_km)
+            continue
+        candidates = kinds[row.kind]
+        if len(candidates) == 0:
+            problems.add(where, f"no {row.kind} pieces in defended territory to snap to",
+                         "check the roads input or the site's kind")
+            continue
+        dists = np.hypot(*(road_mid[candidates] - point).T)
+        best = candidates[int(np.argmin(dists))]
+        if dists.min() > limit:
+            problems.add(where, f"{dists.min() / 1000:.1f} km from the nearest {row.kind} "
+                         f"(snap limit {cand.snap_km} km): the site is off the graph",
+                         "move the site onto the road or bridge, or raise snap_km")
+            continue
+        u, v, d = road_edges[best]
+        both = [edge_id(u, v)] + ([edge_id(v, u)] if graph.has_edge(v, u) else [])
+        add_site(row.site_id, row.kind, d["country"], road_mid[best], both, types, ROAD_BLOCK_KM)
+    problems.raise_if_any()
+    return sensors
 
 
 def _axes(config: ScenarioConfig, graph: nx.DiGraph) -> tuple[pd.DataFrame, dict[str, float]]:

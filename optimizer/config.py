@@ -119,6 +119,9 @@ class CandidatesConfig(_Strict):
     fixed: list[str] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list)
     max_per_type: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    sites: LayerRef | None = None   # the user's own candidate sites (points)
+    generate: bool = True           # also generate sites from the graph
+    snap_km: Annotated[float, Field(gt=0)] = 3.0
 
 
 class SolveConfig(_Strict):

@@ -97,6 +97,7 @@ class Inputs:
     terrain_speeds: pd.DataFrame
     files: dict[str, str]
     elevation: Raster | None = None
+    sites: gpd.GeoDataFrame | None = None
 
     @property
     def roads_are_approximate(self) -> bool:
@@ -350,6 +351,33 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
             else:
                 land_cover = None
     obstacle_types, sensor_types, terrain_speeds = read_catalogues(config, problems, files)
+    sites = None
+    if config.candidates.sites is not None:
+        ref = config.candidates.sites
+        sites = _read_vector(ref, config, "candidates.sites", problems, files)
+        if sites is not None:
+            id_column = ref.id_column or "site_id"
+            if _require_columns(sites, [id_column, "kind"], f"candidates.sites ({ref.path})",
+                                problems):
+                sites = sites.rename(columns={id_column: "site_id"})
+                sites["site_id"] = sites["site_id"].astype(str)
+                for column in ("types", "status"):
+                    if column not in sites.columns:
+                        sites[column] = ""
+                    sites[column] = sites[column].fillna("").astype(str)
+                bad = sites[~sites["kind"].isin(["terrain", "road", "bridge", "sensor"])]
+                for row in bad.itertuples():
+                    problems.add(f"candidates.sites ({ref.path}), id '{row.site_id}'",
+                                 f"unknown kind {row.kind!r}",
+                                 "use terrain, road, bridge or sensor")
+                for dup in sorted(sites.loc[sites["site_id"].duplicated(), "site_id"].unique()):
+                    problems.add(f"candidates.sites ({ref.path}), id '{dup}'",
+                                 "duplicate site id", "make site ids unique")
+                if not (sites.geometry.geom_type == "Point").all():
+                    problems.add(f"candidates.sites ({ref.path})", "sites must be points",
+                                 "give one point per site")
+            else:
+                sites = None
     if problems:
         problems.raise_if_any()
     empty_poly = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
@@ -363,7 +391,7 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
             {"crossing_id": [], "name": [], "country": []}, geometry=[], crs="EPSG:4326"),
         roads=roads, land_cover=land_cover, obstacle_types=obstacle_types,
         sensor_types=sensor_types, terrain_speeds=terrain_speeds, files=files,
-        elevation=elevation)
+        elevation=elevation, sites=sites)
 
 
 def load_graph(path: Path):

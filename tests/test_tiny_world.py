@@ -192,3 +192,44 @@ def test_land_cover_raster_without_classes_is_an_input_error(tmp_path):
         'land_cover = { path = "cover.tif" }\nobstacle_types = "obstacle_types.csv"'))
     with pytest.raises(InputError, match="code -> class mapping"):
         validate(load_config(path))
+
+
+def test_user_candidate_sites_are_snapped_and_checked(tmp_path):
+    from optimizer import InputError
+
+    path = write_tiny_world(tmp_path)
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["my-belt", "my-block", "my-bridge", "my-tower"],
+         "kind": ["terrain", "road", "bridge", "sensor"],
+         "types": ["at_ditch", "concrete_blocks", "", "surveillance_tower"],
+         "status": ["", "fixed", "", ""]},
+        geometry=gpd.points_from_xy([24.6, 24.6, 24.4, 24.6], [55.1, 55.0, 55.0, 55.1]),
+        crs="EPSG:4326")
+    sites.to_file(tmp_path / "sites.gpkg", layer="sites")
+    text = path.read_text().replace("[candidates]", '[candidates]\ngenerate = false\n'
+                                    'sites = { path = "sites.gpkg", layer = "sites" }')
+    path.write_text(text)
+    result = run(path)
+    problem = result.prepared.problem
+    assert set(problem.obstacle_options["site_id"]) == {"my-belt", "my-block", "my-bridge"}
+    assert set(problem.sensor_options["site_id"]) == {"my-tower"}
+    assert problem.fixed == {"my-block"}
+    assert "my-block" in set(result.plan.obstacles["site_id"])
+    bridge_edges = problem.obstacle_edges["my-bridge"]
+    graph = result.prepared.graph
+    assert all(graph.edges[e.split(">")[0], e.split(">")[1]]["kind"] == "bridge"
+               for e in bridge_edges)
+    # a site off the graph and an inapplicable type are named
+    sites.loc[len(sites)] = ["far-away", "terrain", "", "", shapely_point(30.0, 50.0)]
+    sites.loc[len(sites)] = ["bad-type", "road", "at_ditch", "", shapely_point(24.6, 55.0)]
+    sites.to_file(tmp_path / "sites.gpkg", layer="sites")
+    with pytest.raises(InputError) as error:
+        run(path)
+    assert "far-away" in str(error.value) and "off the graph" in str(error.value)
+    assert "bad-type" in str(error.value)
+
+
+def shapely_point(x, y):
+    from shapely.geometry import Point
+
+    return Point(x, y)
