@@ -18,6 +18,7 @@ Tests hold the two equal. Definitions, for a plan with chosen obstacles and sens
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -64,6 +65,8 @@ class Network:
         edges = list(graph.edges(data=True))
         self.edge_ids = [d["edge_id"] for _, _, d in edges]
         self.edge_pos = {e: i for i, e in enumerate(self.edge_ids)}
+        # identifies the edge indexing, so routes (edge-index tuples) are reused only on it
+        self.fingerprint = hashlib.sha256("\n".join(self.edge_ids).encode()).hexdigest()
         self.src = np.array([self.node_pos[u] for u, _, _ in edges], dtype=np.int64)
         self.dst = np.array([self.node_pos[v] for _, v, _ in edges], dtype=np.int64)
         self.time = np.array([float(d["time_min"]) for _, _, d in edges])

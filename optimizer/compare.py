@@ -68,19 +68,37 @@ def _total_blocked(plan: Plan) -> float | None:
     return None if axes.empty else float(axes.loc[axes["blocked_after"], "weight"].sum())
 
 
-def _solve_task(base, delta: dict, options: dict, marginal_meur: float | None):
-    """Run on a worker (or locally): the scenario's plan and its marginal values."""
+def _solve_task(base, delta: dict, options: dict, marginal_meur: float | None,
+                warm: tuple | None = None):
+    """Run on a worker (or locally): (plan, marginal values), or (None, error message).
+
+    ``warm`` is the (budgets, plan, error) result of the previous member of the same sweep:
+    its routes seed this solve when every budget grew (routes are valid whatever the budget).
+    """
+    try:
+        return _solve(base, delta, options, marginal_meur, warm)
+    except Exception as error:  # one failing scenario is a row, not a crash
+        log.exception("scenario solve failed")
+        return None, f"{type(error).__name__}: {error}"
+
+
+def _solve(base, delta, options, marginal_meur, warm):
     problem = replace(base, **delta)
-    plan = solve_problem(problem, **options)
+    pool = None
+    if warm is not None and warm[0] is not None:
+        previous_budgets, previous_plan = warm[2], warm[0]
+        if all(problem.budgets.get(h, 0.0) >= b for h, b in previous_budgets.items()):
+            pool = previous_plan.route_pool
+    plan = solve_problem(problem, **options, warm_pool=pool)
     margins = {}
     if marginal_meur and plan.report.status == "optimal":
         total = _total_blocked(plan) or 0.0
         for holder, budget in problem.budgets.items():
             richer = problem.with_budgets({**problem.budgets, holder: budget + marginal_meur * 1e6})
-            more = solve_problem(richer, **options)
+            more = solve_problem(richer, **options, warm_pool=plan.route_pool)
             if more.report.status == "optimal":
                 margins[holder] = ((_total_blocked(more) or 0.0) - total) / marginal_meur
-    return plan, margins
+    return plan, margins, dict(problem.budgets)
 
 
 def _record(name: str, config: ScenarioConfig, prepared: Prepared, plan: Plan,
@@ -178,6 +196,8 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
               scenario_set.marginal_meur if marginal and name not in sweep_members else None)
              for name, config, prepared in todo]
 
+    sweep_of = {m: sweep for sweep, members in scenario_set.sweeps.items() for m, _ in members}
+
     def complete(name, config, prepared, plan, margins):
         run = Run(prepared=prepared, plan=plan, timings_s=dict(prepared.timings_s))
         runs[name] = run
@@ -186,17 +206,16 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
             progress(name)
 
     if workers or scheduler:
-        _run_dask(tasks, complete, finished, workers, scheduler, memory_limit)
+        _run_dask(tasks, sweep_of, complete, finished, workers, scheduler, memory_limit)
     else:
+        previous: dict[str, tuple] = {}  # sweep -> result of its last member
         for name, config, prepared, options, meur in tasks:
-            try:
-                plan, margins = _solve_task(prepared.problem, {}, options, meur)
-            except Exception as error:  # one failing scenario is a row, not a crash
-                log.exception("scenario %s failed", name)
-                finished(name, _error_record(name, config, "error",
-                                             f"{type(error).__name__}: {error}"), None)
-                continue
-            complete(name, config, prepared, plan, margins)
+            sweep = sweep_of.get(name)
+            warm = previous.get(sweep) if sweep else None
+            result = _solve_task(prepared.problem, {}, options, meur, warm)
+            if sweep:
+                previous[sweep] = result
+            _finish(name, config, prepared, result, complete, finished)
     ordered = {n: records[n] for n in scenario_set.scenarios if n in records}
     rows = pd.DataFrame([row for rec in ordered.values() for row in rec["rows"]])
     errors = {n: r.get("message", "") for n, r in ordered.items() if r["status"] in
@@ -214,7 +233,15 @@ def _same_sites(a, b) -> bool:
             and list(a.graph.edges(data="time_min")) == list(b.graph.edges(data="time_min")))
 
 
-def _run_dask(tasks, complete, finished, workers, scheduler, memory_limit) -> None:
+def _finish(name, config, prepared, result, complete, finished) -> None:
+    plan, second = result[0], result[1]
+    if plan is None:
+        finished(name, _error_record(name, config, "error", second), None)
+    else:
+        complete(name, config, prepared, plan, second)
+
+
+def _run_dask(tasks, sweep_of, complete, finished, workers, scheduler, memory_limit) -> None:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -228,6 +255,7 @@ def _run_dask(tasks, complete, finished, workers, scheduler, memory_limit) -> No
     try:
         bases: list[tuple[object, object]] = []  # (base problem, its future on the workers)
         futures = {}
+        previous: dict[str, object] = {}  # sweep -> future of its last member
         for name, config, prepared, options, meur in tasks:
             problem = prepared.problem
             match = next((f for b, f in bases if _same_sites(b, problem)), None)
@@ -236,18 +264,22 @@ def _run_dask(tasks, complete, finished, workers, scheduler, memory_limit) -> No
                 match = client.scatter(problem, broadcast=True)
                 bases.append((problem, match))
             delta = {f: getattr(problem, f) for f in DELTA_FIELDS}
+            sweep = sweep_of.get(name)
+            # a sweep is a chain (each member warm-starts from the previous, as in a serial
+            # run, so the results are identical); sweeps and named scenarios run in parallel
             future = client.submit(_solve_task, match, delta, options, meur,
+                                   previous.get(sweep) if sweep else None,
                                    key=f"scenario-{safe_name(name)}-{len(futures)}", pure=False)
+            if sweep:
+                previous[sweep] = future
             futures[future] = (name, config, prepared)
         for future in as_completed(futures):
             name, config, prepared = futures[future]
             try:
-                plan, margins = future.result()
-            except Exception as error:  # a worker crash or a failed solve is a row
-                finished(name, _error_record(name, config, "error",
-                                             f"{type(error).__name__}: {error}"), None)
-                continue
-            complete(name, config, prepared, plan, margins)
+                result = future.result()
+            except Exception as error:  # a worker crash is a row
+                result = (None, f"{type(error).__name__}: {error}")
+            _finish(name, config, prepared, result, complete, finished)
     finally:
         client.close()
         if cluster is not None:

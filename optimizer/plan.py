@@ -78,6 +78,7 @@ class Plan:
     choice: Choice
     schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
     yearly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    route_pool: dict = field(default_factory=dict, repr=False)
 
     @property
     def status(self) -> str:
