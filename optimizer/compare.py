@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -170,6 +171,9 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
         clean_partials(out_dir)
         if resume:
             records.update(load_manifest(out_dir, scenario_set))
+        else:  # a fresh comparison: nothing of an earlier one may survive in the folder
+            (out_dir / MANIFEST).unlink(missing_ok=True)
+            shutil.rmtree(out_dir / "scenarios", ignore_errors=True)
     manifest_path = out_dir / MANIFEST if out_dir is not None else None
 
     def finished(name: str, record: dict, run: Run | None) -> None:
