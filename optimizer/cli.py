@@ -179,9 +179,10 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
 def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_dir, years,
         no_pictures, no_cache) -> None:
     """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map, report)."""
-    from optimizer.pipeline import prepare, prepare_problem, solve_prepared
+    from dataclasses import replace
+
+    from optimizer.pipeline import prepare, prepare_problem, solve_options, solve_prepared
     from optimizer.runio import write_run
-    from optimizer.solvers import SolverSettings
 
     bar = _progress(total=3, unit="stage")
     bar.set_description("preparing")
@@ -189,12 +190,10 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_
                                                                 use_cache=not no_cache)
     bar.update()
     bar.set_description("solving")
-    solve_cfg = prepared.config.solve if prepared.config else None
-    settings = SolverSettings(
-        name=solver or (solve_cfg.solver if solve_cfg else "highs"),
-        time_limit_s=time_limit or (solve_cfg.time_limit_s if solve_cfg else 300.0),
-        gap_rel=gap if gap is not None else (solve_cfg.gap_rel if solve_cfg else 1e-6),
-        threads=solve_cfg.threads if solve_cfg else 1, seed=solve_cfg.seed if solve_cfg else 0)
+    base = solve_options(prepared.config)["settings"]
+    settings = replace(base, name=solver or base.name,
+                       time_limit_s=time_limit or base.time_limit_s,
+                       gap_rel=gap if gap is not None else base.gap_rel)
     result = solve_prepared(prepared, objective_weights=_weights(objective, weights), mode=mode,
                             settings=settings, years=years)
     bar.update()
@@ -287,24 +286,16 @@ def export(run_dir, formats) -> None:
 @_guard
 def share(config, out_dir, budget_scale, no_pictures) -> None:
     """Coalition values, Shapley shares, core check and side payments of the joint plan."""
-    from optimizer.pipeline import prepare
-    from optimizer.runio import write_share
+    from optimizer.pipeline import prepare, solve_options
+    from optimizer.runio import prepared_note, write_share
     from optimizer.share import analyse_sharing
-    from optimizer.solvers import SolverSettings
 
     prepared = prepare(_config_path(config))
-    cfg = prepared.config.solve
     problem = prepared.problem.with_budgets({h: b * budget_scale
                                              for h, b in prepared.problem.budgets.items()})
-    result = analyse_sharing(problem, objective=cfg.objective,
-                             settings=SolverSettings(name=cfg.solver,
-                                                     time_limit_s=cfg.time_limit_s,
-                                                     gap_rel=cfg.gap_rel))
-    from optimizer.roads import APPROXIMATE_LABEL
-
-    note = ""
-    if prepared.graph is not None and prepared.graph.graph.get("roads") == APPROXIMATE_LABEL:
-        note = f"APPROXIMATE: roads {APPROXIMATE_LABEL}; {prepared.config.data_note}"
+    result = analyse_sharing(problem, objective=prepared.config.solve.objective,
+                             settings=solve_options(prepared.config)["settings"])
+    note = prepared_note(prepared)
     out = write_share(result, out_dir, note=note, pictures=not no_pictures)
     click.echo(result.coalitions.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     click.echo(result.shares.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))

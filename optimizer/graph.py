@@ -33,7 +33,6 @@ from optimizer.inputs import Inputs, Raster
 from optimizer.roads import APPROXIMATE_LABEL, derive_roads
 
 STAGING_CAPACITY = 10**6
-KINDS = ("terrain", "road", "bridge", "connector", "staging")
 
 
 @dataclass(frozen=True)

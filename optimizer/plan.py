@@ -9,8 +9,6 @@ import pandas as pd
 from optimizer.attacker import Choice
 from optimizer.errors import PlanStatusError
 
-STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
-
 
 @dataclass(frozen=True)
 class SolveReport:

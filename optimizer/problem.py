@@ -62,9 +62,6 @@ class Problem:
     blocked_time_min: float = 240.0 * 60
     notes: tuple[str, ...] = ()
 
-    def edge_index(self) -> dict[str, tuple[str, str]]:
-        return {d["edge_id"]: (u, v) for u, v, d in self.graph.edges(data=True)}
-
     def with_budgets(self, budgets: dict[str, float]) -> Problem:
         from dataclasses import replace
 

@@ -13,7 +13,6 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import Transformer
 
 from optimizer import __version__
 from optimizer.export import atomic_folder, write_csv, write_json, write_text
@@ -39,7 +38,12 @@ def versions() -> dict[str, str]:
 
 
 def data_note(run: Run) -> str:
-    prepared = run.prepared
+    """The data-quality note every output of a run carries."""
+    return prepared_note(run.prepared)
+
+
+def prepared_note(prepared) -> str:
+    """Approximate roads, the scenario's own data note, and the cell size."""
     notes = []
     if prepared.graph is not None and prepared.graph.graph.get("roads") == APPROXIMATE_LABEL:
         notes.append(f"APPROXIMATE: roads {APPROXIMATE_LABEL}")
@@ -251,10 +255,6 @@ def _json_default(value):
         return value.item()
     return str(value)
 
-
-def to_lonlat(graph, nodes: list[str]) -> list[tuple[float, float]]:
-    transformer = Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
-    return [transformer.transform(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
 
 
 def clean_partials(folder: Path) -> None:

@@ -91,6 +91,11 @@ def test_unknown_axis_place_and_wrong_side(broken_copy):
     assert "Atlantis" in text and "Pskov-Tartu" in text
 
 
+def _write_tables(folder, tables):
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+
+
 def _tables(problem):
     return {k: v.copy() for k, v in problem_to_tables(problem).items()}
 
@@ -103,8 +108,7 @@ def test_problem_format_round_trip(tmp_path):
     problem = random_problem(3)
     folder = tmp_path / "problem"
     folder.mkdir()
-    for name, table in _tables(problem).items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+    _write_tables(folder, _tables(problem))
     again = read_problem(folder)
     assert sorted(again.graph.edges) == sorted(problem.graph.edges)
     assert again.obstacle_edges == problem.obstacle_edges
@@ -125,8 +129,7 @@ def test_problem_format_lists_every_problem(tmp_path):
     tables["budgets"].loc[len(tables["budgets"])] = ["A", 5]   # duplicate holder
     folder = tmp_path / "bad"
     folder.mkdir()
-    for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+    _write_tables(folder, tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     text = str(error.value)
@@ -144,8 +147,7 @@ def test_problem_format_negative_cost_is_named(tmp_path):
     site = tables["obstacle_options"].loc[0, "site_id"]
     folder = tmp_path / "neg"
     folder.mkdir()
-    for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+    _write_tables(folder, tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     assert f"site '{site}'" in str(error.value) and "cost" in str(error.value)

@@ -11,6 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def pareto_chart(pareto: pd.DataFrame, path: Path, *, note: str = "") -> Path | None:
     if pareto.empty:
         return None
@@ -27,10 +34,7 @@ def pareto_chart(pareto: pd.DataFrame, path: Path, *, note: str = "") -> Path | 
     ax.legend(fontsize=8)
     if note:
         fig.text(0.01, 0.005, note, fontsize=6, color="#444444")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def spend_chart(rows: pd.DataFrame, path: Path, *, scenarios: list[str]) -> Path | None:
@@ -44,10 +48,7 @@ def spend_chart(rows: pd.DataFrame, path: Path, *, scenarios: list[str]) -> Path
     ax.set_ylabel("spend (M EUR)")
     ax.set_title("Spend per holder")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def marginal_chart(rows: pd.DataFrame, path: Path, *, column: str,
@@ -64,10 +65,7 @@ def marginal_chart(rows: pd.DataFrame, path: Path, *, column: str,
     ax.set_ylabel(f"extra blocked weight ({column.replace('_', ' ')})")
     ax.set_title("Marginal value of the next budget increment, per holder")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def shares_chart(shares: pd.DataFrame, path: Path) -> Path | None:
@@ -81,7 +79,4 @@ def shares_chart(shares: pd.DataFrame, path: Path) -> Path | None:
     (shares.set_index("country")[["actual_spend_eur", "fair_cost_eur"]] / 1e6).plot.bar(ax=right)
     right.set_title("Cost (M EUR): actual spend vs fair share")
     right.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
