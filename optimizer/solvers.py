@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import highspy
+import numpy as np
 import pulp
 
 from optimizer.errors import SolverError
@@ -68,28 +70,35 @@ def _highs(settings: SolverSettings, time_limit: float, **extra):
                           primal_feasibility_tolerance=1e-9, **extra)
 
 
-def _cbc(settings: SolverSettings, time_limit: float, log_path: str):
+def _cbc(settings: SolverSettings, time_limit: float, log_path: str, mip: bool = True):
     available = pulp.getSolver("COIN_CMD", msg=False)
     if not available.available():
         raise SolverError("CBC is not available: install it with `pip install pulp[cbc]`")
-    return pulp.getSolver("COIN_CMD", msg=settings.msg, timeLimit=max(time_limit, 1),
+    return pulp.getSolver("COIN_CMD", mip=mip, msg=settings.msg, timeLimit=max(time_limit, 1),
                           gapRel=settings.gap_rel, threads=settings.threads, logPath=log_path,
                           options=[f"randomCbcSeed {settings.seed + 1}"])
 
 
 def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
-               time_limit: float | None = None) -> MilpOutcome:
-    """Solve ``prob`` and classify the outcome from every status PuLP and the solver give."""
+               time_limit: float | None = None, relax: bool = False,
+               incumbents: list | None = None) -> MilpOutcome:
+    """Solve ``prob`` (its LP relaxation if ``relax``) and classify the outcome from every
+    status PuLP and the solver give. With HiGHS, ``incumbents`` (a list) receives every
+    improving solution found on the way, as column arrays indexed by ``var.index``."""
     limit = settings.time_limit_s if time_limit is None else time_limit
     maximise = prob.sense == pulp.LpMaximize
     started = time.perf_counter()
     log_path = None
     if settings.name == "highs":
-        solver = _highs(settings, limit)
+        extra = {}
+        if incumbents is not None and not relax:
+            extra = dict(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
+                highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution])
+        solver = _highs(settings, limit, mip=not relax, **extra)
     else:
         fd, log_path = tempfile.mkstemp(prefix="cbc-", suffix=".log")
         os.close(fd)
-        solver = _cbc(settings, limit, log_path)
+        solver = _cbc(settings, limit, log_path, mip=not relax)
     try:
         prob.solve(solver)
     except pulp.PulpSolverError as error:
@@ -97,19 +106,25 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
     runtime = time.perf_counter() - started
     status, sol_status = prob.status, prob.sol_status
     if settings.name == "highs":
-        outcome = _classify_highs(prob, status, sol_status, maximise, runtime)
+        outcome = _classify_highs(prob, status, sol_status, maximise, runtime, relax)
         if outcome.status == "infeasible":
             # HiGHS's presolve can misjudge badly scaled rows; confirm without it.
-            prob.solve(_highs(settings, max(limit - runtime, 0.01), presolve="off"))
+            prob.solve(_highs(settings, max(limit - runtime, 0.01), mip=not relax,
+                              presolve="off"))
             runtime = time.perf_counter() - started
-            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime)
+            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime,
+                                      relax)
     else:
         outcome = _classify_cbc(prob, status, sol_status, maximise, runtime, log_path)
         Path(log_path).unlink(missing_ok=True)
     return outcome
 
 
-def _classify_highs(prob, status, sol_status, maximise, runtime) -> MilpOutcome:
+def _keep_incumbent(kind, message, data_out, data_in, found: list) -> None:
+    found.append(np.array(data_out.mip_solution, dtype=float))
+
+
+def _classify_highs(prob, status, sol_status, maximise, runtime, relax=False) -> MilpOutcome:
     model = prob.solverModel
     info = model.getInfo()
     termination = model.modelStatusToString(model.getModelStatus())
@@ -124,7 +139,7 @@ def _classify_highs(prob, status, sol_status, maximise, runtime) -> MilpOutcome:
     objective = pulp.value(prob.objective)
     objective = float(objective) if objective is not None else 0.0
     proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
-    bound = _bound(info, sign, prob) if _is_mip(prob) else objective
+    bound = _bound(info, sign, prob) if _is_mip(prob) and not relax else objective
     if bound is None:
         bound = objective if proven else None
     return MilpOutcome("optimal" if proven else "feasible", objective, bound, runtime,

@@ -11,9 +11,17 @@ n_j(P) edges of P, Weierstrass' product inequality gives, for every plan y:
 
     theta_a >= f * (1 - sum_{j not in y^} (1 - Q_j) y_j - sum_{(s,t) on P, blocking} x[s,t])
 
-(removing a sensor of y^ only raises P's value, so those terms are dropped). The oracle
-(most reliable path with the plan applied) adds cuts until no scenario's value exceeds
-its theta.
+(removing a sensor of y^ only raises P's value, so those terms are dropped). Where every
+sensor on P has the same p and watches one edge of P, f(P, y) = f0 (1 - p)^n with n the
+number of sensors on P, convex in n, and the secant through n = m, m + 1 (m = sensors of
+y^ on P) is the stronger, lifted cut
+
+    theta_a >= f * (1 + p (sum_{j in y^} (1 - y_j) - sum_{j not in y^} y_j)) - f (1 + p m) x_P
+
+(SNIP's setting: it stays strong when a later plan moves a sensor of y^ elsewhere). The
+oracle (most reliable path with the plan applied) adds cuts until no scenario's value
+exceeds its theta. Before the integer rounds, the LP relaxation is tightened by a cutting
+loop at fractional plans (``separate_fractional``).
 """
 
 from __future__ import annotations
@@ -51,24 +59,97 @@ class DetectionFamily:
     def objective(self, master) -> pulp.LpAffineExpression:
         return pulp.lpSum(a.weight * self.theta[a.axis_id] for a in self.axes)
 
-    def _add_cut(self, master, axis, route: list[int], choice: Choice, value: float) -> None:
-        self.pool[axis.axis_id].add(tuple(route))
+    def _sensors_on(self, master, route: list[int]) -> dict[tuple[str, str], int]:
+        """Sensor options of the master watching ``route``, with how many of its edges each."""
         counts: dict[tuple[str, str], int] = {}
         for e in route:
             for key in self.network.edge_sensors.get(e, ()):
-                counts[key] = counts.get(key, 0) + 1
-        terms = []
-        for key, n in counts.items():
-            if key in master.y and key not in choice.sensors:
-                q = (1.0 - self.network.detection[key]) ** n
-                terms.append((1.0 - q) * master.y[key])
-        for option_key, _ in master.route_terms(route):
-            if self.network.options[option_key].blocks:
-                terms.append(1.0 * master.x[option_key])
+                if key in master.y:
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _cut(self, master, route: list[int], base: frozenset, value: float):
+        """Right-hand side of a cut for ``route`` at the sensors ``base`` (value f(P, base))."""
+        counts = self._sensors_on(master, route)
+        blocking = pulp.lpSum(master.x[key] for key, _ in master.route_terms(route)
+                              if self.network.options[key].blocks)
+        probs = {self.network.detection[key] for key in counts}
+        if len(probs) == 1 and all(n == 1 for n in counts.values()):
+            # Every sensor on P has the same p and watches one edge of P: f(P, y) = f0 Q^n
+            # with n = sum_j y_j an integer and Q^n convex in n, so the secant through
+            # n = m and m + 1 (m = sensors of the base on P) is below f at every plan:
+            #   theta_a >= f(P, base) (1 + p (sum_{j in base} (1 - y_j) - sum_{j not} y_j))
+            # (the removal terms are lifted: unlike the product cut this one stays strong
+            # when a later plan drops a sensor of the base). A blocking obstacle on P removes
+            # P; the right-hand side never exceeds f(P, base) (1 + p m), its coefficient.
+            (p,) = probs
+            on = [key for key in counts if key in base]
+            removed = pulp.lpSum(p * (1 - master.y[key]) for key in on)
+            added = pulp.lpSum(p * master.y[key] for key in counts if key not in base)
+            ceiling = value * (1 + p * len(on))
+            return value * (1 + removed - added) - ceiling * blocking
         # evasion cut: theta_a >= f(P, y^) (1 - sum (1 - Q_j) y_j - sum blocking x)
-        master.add(self.theta[axis.axis_id] >= value * (1 - pulp.lpSum(terms)),
-                   f"cut_{self.name}")
+        terms = [(1.0 - (1.0 - self.network.detection[key]) ** n) * master.y[key]
+                 for key, n in counts.items() if key not in base]
+        return value * (1 - pulp.lpSum(terms) - blocking)
+
+    def _add_cut(self, master, axis, route: list[int], choice: Choice, value: float,
+                 rhs=None) -> None:
+        self.pool[axis.axis_id].add(tuple(route))
+        if rhs is None:
+            rhs = self._cut(master, route, choice.sensors, value)
+        master.add(self.theta[axis.axis_id] >= rhs, f"cut_{self.name}")
         self.rounds_routes += 1
+
+    def separate_fractional(self, master) -> int:
+        """Cuts violated by a fractional master solution (the LP relaxation's cutting loop).
+
+        Routes are the most reliable under the plan's geometric interpolation (a sensor
+        at level y multiplies an edge's evasion by (1 - p)^y); each route's cut is taken
+        at the base of its ``round(sum y)`` most-used sensors and added if it cuts off the
+        current solution by more than 0.01 % of its value.
+        """
+        network = self.network
+        level = {key: float(pulp.value(var) or 0.0) for key, var in master.y.items()}
+        log_ev = network.log_evasion.copy()
+        for key, v in level.items():
+            if v > 1e-9:
+                np.add.at(log_ev, network.sensor_edges[key], v * math.log1p(-network.detection[key]))
+        cut_off = np.zeros(len(network.edge_ids))
+        for key, var in master.x.items():
+            if network.options[key].blocks:
+                cut_off[network.site_edges[key[0]]] += float(pulp.value(var) or 0.0)
+        effect = Effect(np.zeros(len(network.edge_ids)), cut_off > 1 - 1e-6, log_ev, frozenset())
+        added = 0
+        for axis in self.axes:
+            theta = float(self.theta[axis.axis_id].varValue or 0.0)
+            penalty = np.zeros(len(network.edge_ids))
+            for _ in range(self.k):
+                shifted = Effect(effect.delay, effect.blocked, effect.log_evasion - penalty,
+                                 effect.observed)
+                _, route = network.most_reliable(shifted, axis.origin, axis.objective)
+                if route is None:
+                    break
+                counts = self._sensors_on(master, route)
+                ranked = sorted(counts, key=lambda k: -level[k])
+                used_level = sum(level[k] for k in counts)
+                best = None
+                for m in {math.floor(used_level + 1e-9), math.ceil(used_level - 1e-9)}:
+                    base = frozenset(ranked[:m])
+                    value = math.exp(float(network.log_evasion[route].sum())) * math.prod(
+                        (1.0 - network.detection[k]) ** counts[k] for k in base)
+                    rhs = self._cut(master, route, base, value)
+                    if best is None or pulp.value(rhs) > best[0]:
+                        best = (pulp.value(rhs), base, value, rhs)
+                violation, base, value, rhs = best
+                if violation > theta + 1e-4 * max(value, TOL):
+                    self._add_cut(master, axis, route, Choice({}, base), value, rhs)
+                    added += 1
+                used = [e for e in route if e in network.edge_sensors]
+                if not used:
+                    break
+                penalty[used] += 5.0
+        return added
 
     def warm(self, master, pool: dict, choice: Choice, effect: Effect) -> None:
         """Cuts at ``choice`` for routes generated by an earlier solve (always valid)."""
