@@ -131,7 +131,8 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
     def remaining() -> float:
         return settings.time_limit_s - (time.perf_counter() - started)
 
-    lp_rounds, relaxed = _relaxation_cuts(master, stages, settings, remaining)
+    lp_rounds, relaxed = _relaxation_cuts(master, stages, settings, remaining,
+                                          single, weights)
     if relaxed is not None:
         upper = relaxed  # the LP relaxation of a master with valid cuts bounds the optimum
     # Early masters are solved loosely (their dual bound is still a valid bound); the master
@@ -261,11 +262,12 @@ def _plan_key(choices: list[Choice]) -> tuple:
                  for c in choices)
 
 
-LP_ROUNDS = 60  # at most this many rounds of the LP relaxation's cutting loop
+LP_ROUNDS = 2000  # at most this many rounds of the LP relaxation's cutting loop
 LP_SHARE = 0.25  # ... and at most this share of the time limit
 
 
-def _relaxation_cuts(master, stages, settings, remaining) -> tuple[int, float | None]:
+def _relaxation_cuts(master, stages, settings, remaining, single,
+                     weights) -> tuple[int, float | None]:
     """Cutting loop on the master's LP relaxation, for families that separate fractional
     plans: cheap LP solves add the cuts a fractional plan violates, so the MIP rounds
     start from a much tighter master. Stops when nothing is violated, the LP bound
@@ -285,6 +287,9 @@ def _relaxation_cuts(master, stages, settings, remaining) -> tuple[int, float | 
             break
         rounds += 1
         history.append(outcome.objective)
+        if single is not None and hasattr(single, "tighten"):
+            # the LP bound is a valid upper bound on the optimum: tighten the route rows
+            single.tighten(master, outcome.objective / weights[single.name])
         if len(history) > 3 and abs(history[-4] - history[-1]) <= 1e-4 * max(
                 abs(history[-1]), 1e-12):
             break

@@ -67,21 +67,66 @@ class DelayFamily(RouteFamily):
                 # upper bound row: eta_a <= U_a
                 master.add(self.eta[a.axis_id] <= bound, "eta_bound")
 
-    def _add_route(self, master, axis, route: list[int]) -> bool:
+    def _row(self, master, axis, route: list[int]):
+        """Right-hand side of the route row (None if implied by eta_a <= U_a)."""
+        base_h = float(self.network.time[route].sum()) / 60.0
+        slack = self.upper_h[axis.axis_id] - base_h
+        if slack <= 0:
+            return None
+        terms = capped_terms(master, self.network, route, scale=1.0 / 60.0, cap=slack,
+                             block=slack)
+        return base_h + pulp.lpSum(terms)
+
+    def _add_route(self, master, axis, route: list[int], rhs=None) -> bool:
         key = tuple(route)
         if key in self.pool[axis.axis_id]:
             return False
         self.pool[axis.axis_id].add(key)
-        base_h = float(self.network.time[route].sum()) / 60.0
-        slack = self.upper_h[axis.axis_id] - base_h
-        if slack <= 0:
+        rhs = self._row(master, axis, route) if rhs is None else rhs
+        if rhs is None:
             return False  # implied by eta_a <= U_a
-        terms = capped_terms(master, self.network, route, scale=1.0 / 60.0, cap=slack,
-                             block=slack)
         # route bound: eta_a <= time of route P with the plan's delays (cap if cut)
-        master.add(self.eta[axis.axis_id] <= base_h + pulp.lpSum(terms), f"route_{self.name}")
+        master.add(self.eta[axis.axis_id] <= rhs, f"route_{self.name}")
         self.rounds_routes += 1
         return True
+
+    def separate_fractional(self, master) -> int:
+        """Routes violated by a fractional master solution (the LP relaxation's cutting
+        loop): the fastest routes when each edge's time is lengthened by the fractional
+        delays (d_u x + (d_o - d_u) z, and the cap times a blocking x), added where the
+        capped route row cuts off the solution."""
+        network = self.network
+        extra = np.zeros(len(network.edge_ids))
+        for key, var in master.x.items():
+            level = float(pulp.value(var) or 0.0)
+            if level <= 1e-9:
+                continue
+            option = network.options[key]
+            edges = network.site_edges[key[0]]
+            per_edge = network.problem.blocked_time_min if option.blocks \
+                else option.delay_unobserved_min
+            np.add.at(extra, edges, per_edge * level)
+            if key in master.z:
+                np.add.at(extra, edges, (option.delay_observed_min - option.delay_unobserved_min)
+                          * float(pulp.value(master.z[key]) or 0.0))
+        lengthened = Effect(extra, np.zeros(len(network.edge_ids), dtype=bool),
+                            network.log_evasion, frozenset())
+        added = 0
+        for axis in self.axes:
+            eta = float(self.eta[axis.axis_id].varValue or 0.0)
+            penalty = np.zeros(len(network.edge_ids))
+            for _ in range(self.k):
+                _, route = network.fastest(lengthened, axis.origin, axis.objective, penalty)
+                if route is None or tuple(route) in self.pool[axis.axis_id]:
+                    break
+                rhs = self._row(master, axis, route)
+                if rhs is not None and pulp.value(rhs) < eta - 1e-6 * max(eta, 1.0):
+                    added += self._add_route(master, axis, route, rhs)
+                sites = [e for e in route if e in network.edge_sites]
+                if not sites:
+                    break
+                penalty[sites] += network.problem.blocked_time_min
+        return added
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
         added = 0
