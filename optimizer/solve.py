@@ -3,11 +3,13 @@
 Loop (covering decomposition / outer approximation, one master for all objectives):
 
 1. seed each family with routes or cuts for the plan of fixed sites only;
-2. solve the master (an upper bound on the true objective: it knows only some routes);
-3. apply the master's plan on the graph and evaluate every family exactly (the oracle):
-   a lower bound; keep the best plan;
-4. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
-   and cuts the plan violates and go to 2; a time or round limit stops with the gap.
+2. families that can separate fractional plans (delay, detection) first tighten the
+   master's LP relaxation with a cheap cutting loop of LP solves;
+3. solve the master (an upper bound on the true objective: it knows only some routes);
+4. apply the master's plan, and every improving plan the solver met on the way, on the
+   graph and evaluate every family exactly (the oracle): a lower bound; keep the best plan;
+5. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
+   and cuts those plans violate and go to 3; a time or round limit stops with the gap.
 
 With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
 spend while keeping the objective at its optimum (ties broken by the cheaper plan).

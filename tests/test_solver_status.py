@@ -77,3 +77,18 @@ def test_same_inputs_same_plan():
     b = solve_problem(problem, objective_weights={"delay": 1.0})
     assert a.choice == b.choice
     assert a.obstacles.equals(b.obstacles) and a.axes.equals(b.axes)
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc"])
+def test_relaxation_bounds_the_integer_optimum_and_incumbents_are_reported(name):
+    prob = _hard_knapsack(seed=5, n=120, m=2)
+    relaxed = solve_milp(prob, SolverSettings(name=name), relax=True)
+    assert relaxed.status == "optimal"
+    assert any(abs(v.varValue - round(v.varValue)) > 1e-6 for v in prob.variables())
+    found: list = []
+    exact = solve_milp(prob, SolverSettings(name=name), incumbents=found)
+    assert exact.status == "optimal"
+    assert relaxed.objective >= exact.objective - 1e-9
+    if name == "highs":  # every improving solution, the last one the optimum
+        assert found and found[-1] @ [prob.objective.get(v, 0.0) for v in prob.variables()] \
+            == pytest.approx(exact.objective)
