@@ -139,7 +139,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         upper = relaxed  # the LP relaxation of a master with valid cuts bounds the optimum
     # Early masters are solved loosely (their dual bound is still a valid bound); the master
     # gap tightens with the overall gap and is exact (gap_rel) before optimality is claimed.
-    master_gap = max(tol, 1e-3)
+    master_gap = max(tol, MASTER_GAP)
     while True:
         rounds += 1
         master_settings = replace(settings, gap_rel=master_gap)
@@ -266,6 +266,7 @@ def _plan_key(choices: list[Choice]) -> tuple:
 
 LP_ROUNDS = 2000  # at most this many rounds of the LP relaxation's cutting loop
 LP_SHARE = 0.25  # ... and at most this share of the time limit
+MASTER_GAP = 1e-3  # relative gap of the first masters (tightened as the overall gap closes)
 
 
 def _relaxation_cuts(master, stages, settings, remaining, single,
