@@ -280,7 +280,7 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
                   if hasattr(f, "separate_fractional")]
     if not fractional:
         return 0, None
-    allowance = remaining() - LP_SHARE * settings.time_limit_s
+    allowance = remaining() - min(LP_SHARE * settings.time_limit_s, 0.5 * remaining())
     history: list[float] = []
     rounds = 0
     while rounds < LP_ROUNDS and remaining() > allowance:
