@@ -192,12 +192,10 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         if single is not None and hasattr(single, "tighten") and math.isfinite(upper):
             single.tighten(master, upper / weights[single.name])
         added = 0
-        for (view, families), choice in zip(stages, choices, strict=True):
-            effect = network.effect(choice)
-            added += sum(f.separate(view, choice, effect, values=True) for f in families)
-        for solution, choices_k in others:
-            _assign(solved, solution)
-            for (view, families), choice in zip(stages, choices_k, strict=True):
+        for solution, plan_choices in [(final, choices)] + others:
+            if solution is not None:
+                _assign(solved, solution)
+            for (view, families), choice in zip(stages, plan_choices, strict=True):
                 effect = network.effect(choice)
                 added += sum(f.separate(view, choice, effect, values=True) for f in families)
         if found:

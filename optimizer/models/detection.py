@@ -68,9 +68,10 @@ class DetectionFamily:
                     counts[key] = counts.get(key, 0) + 1
         return counts
 
-    def _cut(self, master, route: list[int], base: frozenset, value: float):
-        """Right-hand side of a cut for ``route`` at the sensors ``base`` (value f(P, base))."""
-        counts = self._sensors_on(master, route)
+    def _cut(self, master, route: list[int], base: frozenset, value: float, counts=None):
+        """Right-hand side of a cut for ``route`` at the sensors ``base`` (value f(P, base));
+        ``counts`` is ``_sensors_on(master, route)`` when the caller has it."""
+        counts = self._sensors_on(master, route) if counts is None else counts
         blocking = pulp.lpSum(master.x[key] for key, _ in master.route_terms(route)
                               if self.network.options[key].blocks)
         probs = {self.network.detection[key] for key in counts}
@@ -101,6 +102,23 @@ class DetectionFamily:
         master.add(self.theta[axis.axis_id] >= rhs, f"cut_{self.name}")
         self.rounds_routes += 1
 
+    def _routes(self, effect: Effect, axis):
+        """Up to ``k`` most reliable routes of an axis under ``effect``, each after making the
+        watched edges of the previous ones less attractive (several crossing points a round)."""
+        network = self.network
+        penalty = np.zeros(len(network.edge_ids))
+        for _ in range(self.k):
+            shifted = Effect(effect.delay, effect.blocked, effect.log_evasion - penalty,
+                             effect.observed)
+            _, route = network.most_reliable(shifted, axis.origin, axis.objective)
+            if route is None:
+                return
+            yield route
+            used = [e for e in route if e in network.edge_sensors]
+            if not used:
+                return
+            penalty[used] += 5.0
+
     def separate_fractional(self, master) -> int:
         """Cuts violated by a fractional master solution (the LP relaxation's cutting loop).
 
@@ -123,32 +141,24 @@ class DetectionFamily:
         added = 0
         for axis in self.axes:
             theta = float(self.theta[axis.axis_id].varValue or 0.0)
-            penalty = np.zeros(len(network.edge_ids))
-            for _ in range(self.k):
-                shifted = Effect(effect.delay, effect.blocked, effect.log_evasion - penalty,
-                                 effect.observed)
-                _, route = network.most_reliable(shifted, axis.origin, axis.objective)
-                if route is None:
-                    break
+            for route in self._routes(effect, axis):
                 counts = self._sensors_on(master, route)
                 ranked = sorted(counts, key=lambda k: -level[k])
                 used_level = sum(level[k] for k in counts)
+                free = math.exp(float(network.log_evasion[route].sum()))  # no sensor
                 best = None
                 for m in {math.floor(used_level + 1e-9), math.ceil(used_level - 1e-9)}:
                     base = frozenset(ranked[:m])
-                    value = math.exp(float(network.log_evasion[route].sum())) * math.prod(
-                        (1.0 - network.detection[k]) ** counts[k] for k in base)
-                    rhs = self._cut(master, route, base, value)
-                    if best is None or pulp.value(rhs) > best[0]:
-                        best = (pulp.value(rhs), base, value, rhs)
+                    value = free * math.prod((1.0 - network.detection[k]) ** counts[k]
+                                             for k in base)
+                    rhs = self._cut(master, route, base, value, counts)
+                    at_level = pulp.value(rhs)
+                    if best is None or at_level > best[0]:
+                        best = (at_level, base, value, rhs)
                 violation, base, value, rhs = best
                 if violation > theta + 1e-4 * max(value, TOL):
                     self._add_cut(master, axis, route, Choice({}, base), value, rhs)
                     added += 1
-                used = [e for e in route if e in network.edge_sensors]
-                if not used:
-                    break
-                penalty[used] += 5.0
         return added
 
     def warm(self, master, pool: dict, choice: Choice, effect: Effect) -> None:
@@ -161,26 +171,14 @@ class DetectionFamily:
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
         added = 0
-        watched = np.zeros(len(self.network.edge_ids), dtype=bool)
-        watched[list(self.network.edge_sensors)] = True
         for axis in self.axes:
             theta = (self.theta[axis.axis_id].varValue or 0.0) if values else -1.0
-            penalty = np.zeros(len(self.network.edge_ids))
-            for _ in range(self.k):
-                shifted = Effect(effect.delay, effect.blocked, effect.log_evasion - penalty,
-                                 effect.observed)
-                _, route = self.network.most_reliable(shifted, axis.origin, axis.objective)
-                if route is None:
-                    break
+            for route in self._routes(effect, axis):
                 value = math.exp(float(effect.log_evasion[route].sum()))
                 if value <= theta + TOL:
                     break
                 self._add_cut(master, axis, route, choice, value)
                 added += 1
-                used = [e for e in route if watched[e]]
-                if not used:
-                    break
-                penalty[used] += 5.0
         return added
 
     def evaluate(self, effect: Effect) -> tuple[float, dict[str, float]]:
