@@ -81,18 +81,19 @@ def _cbc(settings: SolverSettings, time_limit: float, log_path: str, mip: bool =
 
 def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
                time_limit: float | None = None, relax: bool = False,
-               incumbents: list | None = None) -> MilpOutcome:
+               incumbents: list | None = None, tuning: dict | None = None) -> MilpOutcome:
     """Solve ``prob`` (its LP relaxation if ``relax``) and classify the outcome from every
     status PuLP and the solver give. With HiGHS, ``incumbents`` (a list) receives every
-    improving solution found on the way, as column arrays indexed by ``var.index``."""
+    improving solution found on the way, as column arrays indexed by ``var.index``, and
+    ``tuning`` holds extra HiGHS options for a MIP solve (other solvers ignore it)."""
     limit = settings.time_limit_s if time_limit is None else time_limit
     maximise = prob.sense == pulp.LpMaximize
     started = time.perf_counter()
     log_path = None
     if settings.name == "highs":
-        extra = {}
+        extra = dict(tuning or {}) if not relax else {}
         if incumbents is not None and not relax:
-            extra = dict(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
+            extra.update(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution])
         solver = _highs(settings, limit, mip=not relax, **extra)
     else:

@@ -92,3 +92,14 @@ def test_relaxation_bounds_the_integer_optimum_and_incumbents_are_reported(name)
     if name == "highs":  # every improving solution, the last one the optimum
         assert found and found[-1] @ [prob.objective.get(v, 0.0) for v in prob.variables()] \
             == pytest.approx(exact.objective)
+
+
+def test_master_tuning_reaches_highs_and_keeps_the_optimum():
+    prob = _hard_knapsack(seed=5, n=120, m=2)
+    plain = solve_milp(prob, SolverSettings())
+    tuned = solve_milp(prob, SolverSettings(), tuning={"mip_pscost_minreliable": 0})
+    assert prob.solverModel.getOptionValue("mip_pscost_minreliable")[1] == 0
+    assert tuned.status == plain.status == "optimal"
+    assert tuned.objective == pytest.approx(plain.objective)
+    solve_milp(prob, SolverSettings(), relax=True, tuning={"mip_pscost_minreliable": 0})
+    assert prob.solverModel.getOptionValue("mip_pscost_minreliable")[1] == 8  # MIP only
