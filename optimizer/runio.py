@@ -256,7 +256,6 @@ def _json_default(value):
     return str(value)
 
 
-
 def clean_partials(folder: Path) -> None:
     """Remove temporary files and folders an interrupted write left behind."""
     for path in sorted(Path(folder).rglob(".*"), key=lambda p: len(p.parts), reverse=True):

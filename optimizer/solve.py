@@ -184,8 +184,6 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
                 best_value, best, best_values = value_k, (choices_k, master.build_years()), \
                     values_k
             others.append((solution, choices_k))
-        if found:
-            _assign(solved, final)
         if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
             status, termination = "optimal", "bound reached"
             break
@@ -195,9 +193,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         for solution, plan_choices in [(final, choices)] + others:
             if solution is not None:
                 _assign(solved, solution)
-            for (view, families), choice in zip(stages, plan_choices, strict=True):
-                effect = network.effect(choice)
-                added += sum(f.separate(view, choice, effect, values=True) for f in families)
+            added += _separate(network, stages, plan_choices)
         if found:
             _assign(solved, final)
         log.info("round %d: master %s (gap %.0e) in %.2fs, bound %.6g, best %.6g, %d added",
@@ -243,6 +239,16 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
                 bound=upper if math.isfinite(upper) else None, rounds=rounds, routes=routes,
                 values=best_values, spend_status=spend_status,
                 runtime=time.perf_counter() - started)
+
+
+def _separate(network, stages, choices: list[Choice]) -> int:
+    """Add the routes and cuts a plan (one choice per year) violates at the master's values;
+    returns how many were added."""
+    added = 0
+    for (view, families), choice in zip(stages, choices, strict=True):
+        effect = network.effect(choice)
+        added += sum(f.separate(view, choice, effect, values=True) for f in families)
+    return added
 
 
 def _solution(variables: list) -> np.ndarray:
@@ -326,10 +332,7 @@ def _cheapest(master, network, stages, weights, primary, optimum, best, settings
         spend = _spend(master, choices)
         if value >= floor and spend < best_spend - 1e-6:
             best, best_spend = (choices, master.build_years()), spend
-        added = 0
-        for (view, families), choice in zip(stages, choices, strict=True):
-            effect = network.effect(choice)
-            added += sum(f.separate(view, choice, effect, values=True) for f in families)
+        added = _separate(network, stages, choices)
         if added == 0:
             proven = outcome.status == "optimal" and value >= floor
             return best, "optimal" if proven else "feasible", rounds

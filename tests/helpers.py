@@ -173,3 +173,9 @@ def brute_force(problem: Problem, objective: str, mode: str = "joint"):
         elif abs(value - best) <= 1e-9 and spend < best_spend:
             best_spend = spend
     return SENSE[objective] * best, best_spend
+
+
+def write_tables(folder, tables) -> None:
+    """Write problem tables as the problem-format folder's CSV files."""
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)

@@ -1,6 +1,8 @@
 """The engine against brute-force enumeration on many small random instances."""
 
 import math
+import random
+from dataclasses import replace
 
 import pytest
 from helpers import SENSE, brute_force, evaluate, random_problem, spend_by_holder
@@ -72,8 +74,6 @@ def test_combined_objective_matches_brute_force(seed):
 
 
 def _observation_matters(seed):
-    from dataclasses import replace
-
     problem = random_problem(seed, finite_threshold=seed % 3 != 0)
     blind = replace(problem, obstacle_options=problem.obstacle_options.assign(
         delay_observed_min=problem.obstacle_options["delay_unobserved_min"]))
@@ -97,10 +97,8 @@ def test_observed_delays_on_instances_where_observation_decides(objective):
 def test_detection_with_alike_sensors_matches_brute_force(seed):
     """Sensors alike, each watching one edge of a route: the lifted (secant) cuts apply,
     in the LP relaxation's cutting loop and in the integer rounds."""
-    from dataclasses import replace
-
     problem = random_problem(seed + 400, n_sensors=5)
-    rng = __import__("random").Random(seed)
+    rng = random.Random(seed)
     edges = {key: (rng.choice(es),) for key, es in problem.sensor_edges.items()}
     problem = replace(problem, sensor_options=problem.sensor_options.assign(detection_prob=0.6),
                       sensor_edges=edges)

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import random_problem
+from helpers import random_problem, write_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tiny_world import write_tiny_world
@@ -164,8 +164,7 @@ def test_malformed_problem_tables_give_clear_errors(tables):
 @given(tables=broken_tables())
 def test_malformed_problem_folder_exit_code_and_no_traceback(tmp_path_factory, tables):
     folder = tmp_path_factory.mktemp("p")
-    for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+    write_tables(folder, tables)
     result = CliRunner().invoke(main, ["validate", "--problem", str(folder)])
     assert result.exit_code in (0, 2), result.output
     assert "Traceback" not in result.output and "internal error" not in result.output

@@ -7,6 +7,7 @@ import sys
 import geopandas as gpd
 import pandas as pd
 import pytest
+from helpers import random_problem, write_tables
 
 from optimizer import InputError, default_config_path, load_config
 from optimizer.inputs import read_problem
@@ -91,24 +92,17 @@ def test_unknown_axis_place_and_wrong_side(broken_copy):
     assert "Atlantis" in text and "Pskov-Tartu" in text
 
 
-def _write_tables(folder, tables):
-    for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
-
-
 def _tables(problem):
     return {k: v.copy() for k, v in problem_to_tables(problem).items()}
 
 
 def test_problem_format_round_trip(tmp_path):
-    from helpers import random_problem
-
     from optimizer import solve_problem
 
     problem = random_problem(3)
     folder = tmp_path / "problem"
     folder.mkdir()
-    _write_tables(folder, _tables(problem))
+    write_tables(folder, _tables(problem))
     again = read_problem(folder)
     assert sorted(again.graph.edges) == sorted(problem.graph.edges)
     assert again.obstacle_edges == problem.obstacle_edges
@@ -118,8 +112,6 @@ def test_problem_format_round_trip(tmp_path):
 
 
 def test_problem_format_lists_every_problem(tmp_path):
-    from helpers import random_problem
-
     tables = _tables(random_problem(4))
     tables["edges"].loc[0, "target"] = "nowhere"               # dangling edge
     tables["edges"]["time_min"] = tables["edges"]["time_min"].astype(object)
@@ -129,7 +121,7 @@ def test_problem_format_lists_every_problem(tmp_path):
     tables["budgets"].loc[len(tables["budgets"])] = ["A", 5]   # duplicate holder
     folder = tmp_path / "bad"
     folder.mkdir()
-    _write_tables(folder, tables)
+    write_tables(folder, tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     text = str(error.value)
@@ -140,14 +132,12 @@ def test_problem_format_lists_every_problem(tmp_path):
 
 
 def test_problem_format_negative_cost_is_named(tmp_path):
-    from helpers import random_problem
-
     tables = _tables(random_problem(4))
     tables["obstacle_options"].loc[0, "cost"] = -3
     site = tables["obstacle_options"].loc[0, "site_id"]
     folder = tmp_path / "neg"
     folder.mkdir()
-    _write_tables(folder, tables)
+    write_tables(folder, tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     assert f"site '{site}'" in str(error.value) and "cost" in str(error.value)
