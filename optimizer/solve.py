@@ -145,7 +145,8 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         master_settings = replace(settings, gap_rel=master_gap)
         found: list = []
         outcome = solve_milp(master.prob, master_settings, time_limit=remaining(),
-                             incumbents=found, tuning=MASTER_TUNING)
+                             incumbents=found, tuning=MASTER_TUNING,
+                             start=_start(master, best[1]) if best is not None else None)
         if outcome.status in ("infeasible", "unbounded"):
             if best is not None:
                 # Every route and cut is valid for the true optimum, so a master that was
@@ -206,7 +207,10 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             termination = f"master stopped early ({outcome.termination})"
             break
         else:
-            master_gap = max(tol, min(master_gap, overall / 10))
+            master_gap = min(master_gap, overall / 10)
+            # within a factor 10 of the gap asked for, go straight to it: a last loose
+            # master would be solved again in full once it adds nothing
+            master_gap = tol if master_gap < 10 * tol else master_gap
         if remaining() <= 0:
             status, termination = "feasible", "time limit"
             break
@@ -249,6 +253,12 @@ def _separate(network, stages, choices: list[Choice]) -> int:
         effect = network.effect(choice)
         added += sum(f.separate(view, choice, effect, values=True) for f in families)
     return added
+
+
+def _start(master, build_years: dict) -> dict:
+    """A plan as a start for the master: the value of every build variable."""
+    return {var: float(build_years.get(key) == year + 1)
+            for year, group in enumerate(master.build) for key, var in group.items()}
 
 
 def _solution(variables: list) -> np.ndarray:
@@ -324,7 +334,8 @@ def _cheapest(master, network, stages, weights, primary, optimum, best, settings
     for rounds in range(1, max_rounds + 1):
         if remaining() <= 0:
             return best, "time limit (cheapest plan found so far kept)", rounds
-        outcome = solve_milp(master.prob, settings, time_limit=remaining())
+        outcome = solve_milp(master.prob, settings, time_limit=remaining(),
+                             start=_start(master, best[1]))
         if not outcome.has_solution:
             return best, f"stopped: {outcome.status}", rounds
         choices = [view.choice() for view, _ in stages]

@@ -62,12 +62,28 @@ class MilpOutcome:
         return self.status in ("optimal", "feasible")
 
 
-def _highs(settings: SolverSettings, time_limit: float, **extra):
+class _HiGHS(pulp.HiGHS):
+    """PuLP's HiGHS (highspy) that can hand the solver a start: a partial solution (values
+    of some columns, e.g. a plan's binaries) that HiGHS completes and uses as its first
+    incumbent."""
+
+    def __init__(self, start: dict | None = None, **options):
+        super().__init__(**options)
+        self.start = start or {}
+
+    def callSolver(self, lp):
+        if self.start:
+            index = np.array([var.index for var in self.start], dtype=np.int32)
+            value = np.array(list(self.start.values()), dtype=float)
+            lp.solverModel.setSolution(len(index), index, value)
+        super().callSolver(lp)
+
+
+def _highs(settings: SolverSettings, time_limit: float, start: dict | None = None, **extra):
     # Tight feasibility tolerances: detection cuts carry coefficients near 1e-8.
-    return pulp.getSolver("HiGHS", msg=settings.msg, timeLimit=max(time_limit, 0.01),
-                          gapRel=settings.gap_rel, threads=settings.threads,
-                          random_seed=settings.seed, mip_feasibility_tolerance=1e-9,
-                          primal_feasibility_tolerance=1e-9, **extra)
+    return _HiGHS(start=start, msg=settings.msg, timeLimit=max(time_limit, 0.01),
+                  gapRel=settings.gap_rel, threads=settings.threads, random_seed=settings.seed,
+                  mip_feasibility_tolerance=1e-9, primal_feasibility_tolerance=1e-9, **extra)
 
 
 def _cbc(settings: SolverSettings, time_limit: float, log_path: str, mip: bool = True):
@@ -81,11 +97,14 @@ def _cbc(settings: SolverSettings, time_limit: float, log_path: str, mip: bool =
 
 def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
                time_limit: float | None = None, relax: bool = False,
-               incumbents: list | None = None, tuning: dict | None = None) -> MilpOutcome:
+               incumbents: list | None = None, tuning: dict | None = None,
+               start: dict | None = None) -> MilpOutcome:
     """Solve ``prob`` (its LP relaxation if ``relax``) and classify the outcome from every
     status PuLP and the solver give. With HiGHS, ``incumbents`` (a list) receives every
     improving solution found on the way, as column arrays indexed by ``var.index``, and
-    ``tuning`` holds extra HiGHS options for a MIP solve (other solvers ignore it)."""
+    ``tuning`` holds extra HiGHS options for a MIP solve and ``start`` values of some
+    columns ({variable: value}, e.g. a known plan) for HiGHS to complete into its first
+    incumbent (other solvers and LP solves ignore both)."""
     limit = settings.time_limit_s if time_limit is None else time_limit
     maximise = prob.sense == pulp.LpMaximize
     started = time.perf_counter()
@@ -95,7 +114,8 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
         if incumbents is not None and not relax:
             extra.update(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution])
-        solver = _highs(settings, limit, mip=not relax, **extra)
+        solver = _highs(settings, limit, start=None if relax else start, mip=not relax,
+                        **extra)
     else:
         fd, log_path = tempfile.mkstemp(prefix="cbc-", suffix=".log")
         os.close(fd)
