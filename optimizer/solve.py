@@ -173,25 +173,18 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         # among them) and later separate at them, several plans' cuts per master solve
         solved = list(master.prob.variables())  # this solve's columns (separation adds more)
         final = _solution(solved) if found else None
-        others, seen = [], {_plan_key(choices)}
-        for solution in reversed(found):
-            _assign(solved, solution)
-            choices_k = [view.choice() for view, _ in stages]
-            if _plan_key(choices_k) in seen:
-                continue
-            seen.add(_plan_key(choices_k))
+        others = _other_plans(master, stages, solved, found, choices)
+        for _, choices_k, years_k in others:
             value_k, values_k = _evaluate(stages, weights, network, choices_k)
             if value_k > best_value:
-                best_value, best, best_values = value_k, (choices_k, master.build_years()), \
-                    values_k
-            others.append((solution, choices_k))
+                best_value, best, best_values = value_k, (choices_k, years_k), values_k
         if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
             status, termination = "optimal", "bound reached"
             break
         if single is not None and hasattr(single, "tighten") and math.isfinite(upper):
             single.tighten(master, upper / weights[single.name])
         added = 0
-        for solution, plan_choices in [(final, choices)] + others:
+        for solution, plan_choices, _ in [(final, choices, None)] + others:
             if solution is not None:
                 _assign(solved, solution)
             added += _separate(network, stages, plan_choices)
@@ -253,6 +246,20 @@ def _separate(network, stages, choices: list[Choice]) -> int:
         effect = network.effect(choice)
         added += sum(f.separate(view, choice, effect, values=True) for f in families)
     return added
+
+
+def _other_plans(master, stages, solved: list, found: list, choices: list[Choice]) -> list:
+    """The distinct plans among a master solve's improving solutions, other than its final
+    plan ``choices``, newest first, as (solution, choices, build years); the master's
+    values are left at the last one."""
+    others, seen = [], {_plan_key(choices)}
+    for solution in reversed(found):
+        _assign(solved, solution)
+        choices_k = [view.choice() for view, _ in stages]
+        if _plan_key(choices_k) not in seen:
+            seen.add(_plan_key(choices_k))
+            others.append((solution, choices_k, master.build_years()))
+    return others
 
 
 def _start(master, build_years: dict) -> dict:
@@ -334,18 +341,36 @@ def _cheapest(master, network, stages, weights, primary, optimum, best, settings
     for rounds in range(1, max_rounds + 1):
         if remaining() <= 0:
             return best, "time limit (cheapest plan found so far kept)", rounds
-        outcome = solve_milp(master.prob, settings, time_limit=remaining(),
-                             start=_start(master, best[1]))
+        found: list = []
+        outcome = solve_milp(master.prob, settings, time_limit=remaining(), incumbents=found,
+                             tuning=MASTER_TUNING, start=_start(master, best[1]))
         if not outcome.has_solution:
             return best, f"stopped: {outcome.status}", rounds
+        # the master's plan and every other plan it met: keep the cheapest that holds the
+        # optimum, and separate at each (several plans' routes per master solve)
+        solved = list(master.prob.variables())
+        final = _solution(solved) if found else None  # (CBC reports no incumbents)
         choices = [view.choice() for view, _ in stages]
-        value, _ = _evaluate(stages, weights, network, choices)
-        spend = _spend(master, choices)
-        if value >= floor and spend < best_spend - 1e-6:
-            best, best_spend = (choices, master.build_years()), spend
-        added = _separate(network, stages, choices)
-        if added == 0:
-            proven = outcome.status == "optimal" and value >= floor
+        plans = [(final, choices, master.build_years())]
+        plans += _other_plans(master, stages, solved, found, choices)
+        values, added = [], []
+        for solution, choices_k, years_k in plans:
+            if solution is not None:
+                _assign(solved, solution)
+            values.append(_evaluate(stages, weights, network, choices_k)[0])
+            spend = _spend(master, choices_k)
+            if values[-1] >= floor and spend < best_spend - 1e-6:
+                best, best_spend = (choices_k, years_k), spend
+            added.append(_separate(network, stages, choices_k))
+        if found:
+            _assign(solved, final)
+        log.info("cheapest-plan round %d: master %s in %.2fs, %d plans, best spend %.6g, "
+                 "%d added", rounds, outcome.status, outcome.runtime_s, len(plans), best_spend,
+                 sum(added))
+        if added[0] == 0:
+            # nothing cuts off the master's own plan: it is the cheapest plan that holds
+            # the optimum (the master is a relaxation), if the master was solved to the end
+            proven = outcome.status == "optimal" and values[0] >= floor
             return best, "optimal" if proven else "feasible", rounds
     return best, "round limit", max_rounds
 
