@@ -165,16 +165,10 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             break
         if outcome.bound is not None:
             upper = min(upper, outcome.bound)
-        choices = [view.choice() for view, _ in stages]
-        value, values = _evaluate(stages, weights, network, choices)
-        if value > best_value:
-            best_value, best, best_values = value, (choices, master.build_years()), values
-        # the master's earlier incumbents are plans too: evaluate them (a better plan may be
+        # the master's plan and its earlier incumbents: evaluate them (a better plan may be
         # among them) and later separate at them, several plans' cuts per master solve
-        solved = list(master.prob.variables())  # this solve's columns (separation adds more)
-        final = _solution(solved) if found else None
-        others = _other_plans(master, stages, solved, found, choices)
-        for _, choices_k, years_k in others:
+        solved, plans = _round_plans(master, stages, found)
+        for _, choices_k, years_k in plans:
             value_k, values_k = _evaluate(stages, weights, network, choices_k)
             if value_k > best_value:
                 best_value, best, best_values = value_k, (choices_k, years_k), values_k
@@ -183,13 +177,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             break
         if single is not None and hasattr(single, "tighten") and math.isfinite(upper):
             single.tighten(master, upper / weights[single.name])
-        added = 0
-        for solution, plan_choices, _ in [(final, choices, None)] + others:
-            if solution is not None:
-                _assign(solved, solution)
-            added += _separate(network, stages, plan_choices)
-        if found:
-            _assign(solved, final)
+        added = sum(_separate_plans(network, stages, solved, plans))
         log.info("round %d: master %s (gap %.0e) in %.2fs, bound %.6g, best %.6g, %d added",
                  rounds, outcome.status, master_gap, outcome.runtime_s, upper, best_value, added)
         overall = (upper - best_value) / max(abs(best_value), abs(upper), 1e-9)
@@ -248,18 +236,35 @@ def _separate(network, stages, choices: list[Choice]) -> int:
     return added
 
 
-def _other_plans(master, stages, solved: list, found: list, choices: list[Choice]) -> list:
-    """The distinct plans among a master solve's improving solutions, other than its final
-    plan ``choices``, newest first, as (solution, choices, build years); the master's
-    values are left at the last one."""
-    others, seen = [], {_plan_key(choices)}
+def _round_plans(master, stages, found: list) -> tuple[list, list]:
+    """A master solve's columns and its distinct plans as (solution, choices, build years):
+    its final plan first (solution None when the solver reported no incumbents, as CBC),
+    then the other improving solutions HiGHS met, newest first. The master's values are
+    left at the last one: ``_separate_plans`` sets each and restores the final one."""
+    solved = list(master.prob.variables())  # this solve's columns (separation adds more)
+    choices = [view.choice() for view, _ in stages]
+    plans = [(_solution(solved) if found else None, choices, master.build_years())]
+    seen = {_plan_key(choices)}
     for solution in reversed(found):
         _assign(solved, solution)
         choices_k = [view.choice() for view, _ in stages]
         if _plan_key(choices_k) not in seen:
             seen.add(_plan_key(choices_k))
-            others.append((solution, choices_k, master.build_years()))
-    return others
+            plans.append((solution, choices_k, master.build_years()))
+    return solved, plans
+
+
+def _separate_plans(network, stages, solved: list, plans: list) -> list[int]:
+    """Separate at each plan of a round (the master's values set to that plan's solution),
+    then restore the final plan's values; returns how many were added at each."""
+    added = []
+    for solution, choices, _ in plans:
+        if solution is not None:
+            _assign(solved, solution)
+        added.append(_separate(network, stages, choices))
+    if plans[0][0] is not None:
+        _assign(solved, plans[0][0])
+    return added
 
 
 def _start(master, build_years: dict) -> dict:
@@ -348,22 +353,14 @@ def _cheapest(master, network, stages, weights, primary, optimum, best, settings
             return best, f"stopped: {outcome.status}", rounds
         # the master's plan and every other plan it met: keep the cheapest that holds the
         # optimum, and separate at each (several plans' routes per master solve)
-        solved = list(master.prob.variables())
-        final = _solution(solved) if found else None  # (CBC reports no incumbents)
-        choices = [view.choice() for view, _ in stages]
-        plans = [(final, choices, master.build_years())]
-        plans += _other_plans(master, stages, solved, found, choices)
-        values, added = [], []
-        for solution, choices_k, years_k in plans:
-            if solution is not None:
-                _assign(solved, solution)
+        solved, plans = _round_plans(master, stages, found)
+        values = []
+        for _, choices_k, years_k in plans:
             values.append(_evaluate(stages, weights, network, choices_k)[0])
             spend = _spend(master, choices_k)
             if values[-1] >= floor and spend < best_spend - 1e-6:
                 best, best_spend = (choices_k, years_k), spend
-            added.append(_separate(network, stages, choices_k))
-        if found:
-            _assign(solved, final)
+        added = _separate_plans(network, stages, solved, plans)
         log.info("cheapest-plan round %d: master %s in %.2fs, %d plans, best spend %.6g, "
                  "%d added", rounds, outcome.status, outcome.runtime_s, len(plans), best_spend,
                  sum(added))

@@ -109,14 +109,12 @@ def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
     prob = _hard_knapsack(seed=5, n=120, m=2)
     plain = solve_milp(prob, SolverSettings())
     optimum = {v: v.varValue for v in prob.variables()}
-    binaries = sorted(prob.variables(), key=lambda v: v.index)
+    costs = [prob.objective.get(v, 0.0) for v in prob.variables()]
     first: list = []
     started = solve_milp(prob, SolverSettings(), incumbents=first, start=optimum)
     assert started.status == plain.status == "optimal"
     assert started.objective == pytest.approx(plain.objective)
-    value_of = {v.name: prob.objective.get(v, 0.0) for v in binaries}
-    first_value = sum(value_of[v.name] * first[0][v.index] for v in binaries)
-    assert first_value == pytest.approx(plain.objective)  # the start, not a search result
+    assert first[0] @ costs == pytest.approx(plain.objective)  # the start, not a search result
     cold: list = []
     solve_milp(prob, SolverSettings(), incumbents=cold)
-    assert sum(value_of[v.name] * cold[0][v.index] for v in binaries) < plain.objective
+    assert cold[0] @ costs < plain.objective
