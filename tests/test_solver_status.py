@@ -6,6 +6,7 @@ import pulp
 import pytest
 from helpers import random_problem
 
+import optimizer.solve
 from optimizer import SolverSettings, solve_problem
 from optimizer.errors import SolverError
 from optimizer.solvers import solve_milp
@@ -118,3 +119,37 @@ def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
     cold: list = []
     solve_milp(prob, SolverSettings(), incumbents=cold)
     assert cold[0] @ costs < plain.objective
+
+
+
+
+@pytest.mark.parametrize("objective, seed", [("blocked", 0), ("detection", 5)])
+def test_a_master_that_left_the_bound_in_place_hands_on_primal_heuristics(monkeypatch, objective,
+                                                                          seed):
+    lp_bounds, masters = [], []
+
+    def recording(prob, settings, **kw):
+        outcome = solve_milp(prob, settings, **kw)
+        if kw.get("relax") and outcome.status == "optimal":
+            lp_bounds.append(outcome.objective)  # the LP loop's bounds
+        elif kw.get("incumbents") is not None:  # the integer masters
+            masters.append((kw["tuning"], outcome.bound))
+        return outcome
+
+    problem = random_problem(seed, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
+    reference = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False,
+                              settings=SolverSettings(name="cbc"))
+    monkeypatch.setattr(optimizer.solve, "solve_milp", recording)
+    monkeypatch.setattr(optimizer.solve, "PRIMAL_AFTER_S", 0.0)  # whatever the master's time
+    plan = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False)
+    assert plan.report.status == reference.report.status == "optimal"
+    assert plan.report.objective == pytest.approx(reference.report.objective, rel=1e-6)
+    primal, plain = optimizer.solve.PRIMAL_TUNING, optimizer.solve.MASTER_TUNING
+    assert masters[0][0] is plain
+    upper = min(lp_bounds, default=float("inf"))
+    for (_, bound), (tuning, _) in zip(masters, masters[1:], strict=False):
+        stalled = bound >= upper - 1e-9 * max(abs(upper), 1.0)
+        assert tuning is (primal if stalled else plain)
+        upper = min(upper, bound)
+    assert any(t is primal for t, _ in masters)  # the instance has a stalled master
+    assert all(t["mip_pscost_minreliable"] == 0 for t, _ in masters)
