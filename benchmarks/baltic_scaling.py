@@ -24,7 +24,7 @@ def peak_mb() -> float:
 def main(sizes: list[float]) -> None:
     base = load_config(default_config_path())
     print(f"{'cell_km':>7} {'nodes':>7} {'edges':>7} {'obst.opt':>8} {'sens.opt':>8} | "
-          f"{'objective':>9} {'status':>8} {'value':>8} {'rounds':>6} {'routes':>6} "
+          f"{'objective':>9} {'status':>8} {'value':>8} {'gap':>6} {'rounds':>6} {'routes':>6} "
           f"{'solve_s':>7} {'peak_MB':>7}")
     for size in sizes:
         config = base.model_copy(update={"graph": base.graph.model_copy(update={"cell_km": size})})
@@ -35,9 +35,10 @@ def main(sizes: list[float]) -> None:
             result = solve_prepared(prepared, objective_weights={objective: 1.0})
             seconds = time.perf_counter() - t
             report = result.plan.report
+            gap = f"{report.gap:.2%}" if report.gap is not None else "-"
             print(f"{size:>7.1f} {g.number_of_nodes():>7,} {g.number_of_edges():>7,} "
                   f"{len(p.obstacle_options):>8,} {len(p.sensor_options):>8,} | {objective:>9} "
-                  f"{report.status:>8} {report.family_values[objective]:>8.2f} "
+                  f"{report.status:>8} {report.family_values[objective]:>8.2f} {gap:>6} "
                   f"{report.rounds:>6} {report.routes:>6} {seconds:>7.1f} {peak_mb():>7.0f}",
                   flush=True)
     # end to end on the default, graph from the cache (built above)
