@@ -121,8 +121,6 @@ def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
     assert cold[0] @ costs < plain.objective
 
 
-
-
 @pytest.mark.parametrize("objective, seed", [("blocked", 0), ("detection", 5)])
 def test_a_master_that_left_the_bound_in_place_hands_on_primal_heuristics(monkeypatch, objective,
                                                                           seed):
