@@ -62,6 +62,20 @@ class MilpOutcome:
         return self.status in ("optimal", "feasible")
 
 
+_scheduler_threads: int | None = None  # the thread count HiGHS's scheduler was started with
+
+
+def _use_threads(threads: int) -> None:
+    """HiGHS runs every solve of a process on one global task scheduler, started with the
+    first solve's thread count; a solve asking for another count fails outright ("Not Set",
+    no solution). Restart the scheduler whenever the count changes."""
+    global _scheduler_threads
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)  # older highspy: absent
+    if _scheduler_threads is not None and _scheduler_threads != threads and reset:
+        reset(True)
+    _scheduler_threads = threads
+
+
 class _HiGHS(pulp.HiGHS):
     """PuLP's HiGHS (highspy) that can hand the solver a start: a partial solution (values
     of some columns, e.g. a plan's binaries) that HiGHS completes and uses as its first
@@ -72,6 +86,7 @@ class _HiGHS(pulp.HiGHS):
         self.start = start or {}
 
     def callSolver(self, lp):
+        _use_threads(self.threads)
         if self.start:
             index = np.array([var.index for var in self.start], dtype=np.int32)
             value = np.array(list(self.start.values()), dtype=float)
@@ -80,6 +95,11 @@ class _HiGHS(pulp.HiGHS):
 
 
 def _highs(settings: SolverSettings, time_limit: float, start: dict | None = None, **extra):
+    if extra.get("mip", True) and settings.threads > 1:
+        # HiGHS searches a MIP's tree with several workers only with parallel "on" (for an
+        # LP the option would switch to its parallel dual simplex, usually slower: LPs keep
+        # HiGHS's default). Measured in README "Measured".
+        extra.setdefault("parallel", "on")
     # Tight feasibility tolerances: detection cuts carry coefficients near 1e-8.
     return _HiGHS(start=start, msg=settings.msg, timeLimit=max(time_limit, 0.01),
                   gapRel=settings.gap_rel, threads=settings.threads, random_seed=settings.seed,

@@ -106,6 +106,24 @@ def test_master_tuning_reaches_highs_and_keeps_the_optimum():
     assert prob.solverModel.getOptionValue("mip_pscost_minreliable")[1] == 8  # MIP only
 
 
+def test_solves_with_other_thread_counts_in_one_process_all_succeed():
+    # HiGHS keeps one task scheduler per process, sized by the first solve: without a
+    # restart, a later solve with another thread count ended with no solution ("Not Set").
+    problem = random_problem(7)
+    plans = [solve_problem(problem, settings=SolverSettings(threads=n)) for n in (1, 2, 1)]
+    assert [p.report.status for p in plans] == ["optimal"] * 3
+    assert len({round(p.report.objective, 9) for p in plans}) == 1
+    prob = _hard_knapsack(seed=5, n=120, m=2)
+    two = solve_milp(prob, SolverSettings(threads=2))
+    assert prob.solverModel.getOptionValue("parallel")[1] == "on"  # a parallel tree search
+    one = solve_milp(prob, SolverSettings(threads=1))
+    assert prob.solverModel.getOptionValue("parallel")[1] == "choose"
+    solve_milp(prob, SolverSettings(threads=2), relax=True)
+    assert prob.solverModel.getOptionValue("parallel")[1] == "choose"  # LPs: serial simplex
+    assert two.status == one.status == "optimal"
+    assert two.objective == pytest.approx(one.objective)
+
+
 def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
     prob = _hard_knapsack(seed=5, n=120, m=2)
     plain = solve_milp(prob, SolverSettings())
