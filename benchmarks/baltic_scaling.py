@@ -2,13 +2,13 @@
 route generation, time to proven optimality and peak memory, for the blocked and delay
 objectives; plus the end-to-end default run broken down by stage.
 
-Run:  python benchmarks/baltic_scaling.py [CELL_KM ...]
+Run:  python benchmarks/baltic_scaling.py [CELL_KM ...] [--threads N]
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,8 +21,10 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(sizes: list[float]) -> None:
+def main(sizes: list[float], threads: int) -> None:
     base = load_config(default_config_path())
+    base = base.model_copy(update={"solve": base.solve.model_copy(update={"threads": threads})})
+    print(f"threads: {threads}")
     print(f"{'cell_km':>7} {'nodes':>7} {'edges':>7} {'obst.opt':>8} {'sens.opt':>8} | "
           f"{'objective':>9} {'status':>8} {'value':>8} {'gap':>6} {'rounds':>6} {'routes':>6} "
           f"{'solve_s':>7} {'peak_MB':>7}")
@@ -55,4 +57,8 @@ def main(sizes: list[float]) -> None:
 
 
 if __name__ == "__main__":
-    main([float(a) for a in sys.argv[1:]] or [10.0, 7.5, 5.0, 4.0, 3.0])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sizes", type=float, nargs="*", default=[10.0, 7.5, 5.0, 4.0, 3.0])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    main(args.sizes, args.threads)

@@ -10,7 +10,7 @@ from optimizer.problem import Problem
 from optimizer.solvers import SolverSettings, solve_milp
 
 
-def solve_direct_dual(problem: Problem, settings: SolverSettings):
+def solve_direct_dual(problem: Problem, settings: SolverSettings, relax: bool = False):
     graph = problem.graph
     axis = problem.axes.iloc[0]
     prob = pulp.LpProblem("direct_dual", pulp.LpMaximize)
@@ -31,4 +31,4 @@ def solve_direct_dual(problem: Problem, settings: SolverSettings):
             term = delay * xs[d["edge_id"]]
         prob += pi[index[v]] - pi[index[u]] - term <= d["time_min"], f"arc_{k}"
     prob += pulp.lpSum(xs.values()) <= problem.budgets["X"], "budget"
-    return solve_milp(prob, settings)
+    return solve_milp(prob, settings, relax=relax)

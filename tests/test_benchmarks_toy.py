@@ -92,3 +92,36 @@ def test_block_everything_at_least_cost_equals_networkx_min_cut(seed):
     assert plan.report.status == "optimal" and plan.report.spend_status == "optimal"
     assert bool(plan.axes["blocked_after"].iloc[0])
     assert plan.spend == pytest.approx(nx.minimum_cut_value(g, "s", "t"))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_force(seed):
+    # benchmarks/spi_lp_gap.py explains the unproven grids with this model (labels bounded,
+    # arcs pruned and delays capped at the target): it must count interdictions exactly
+    import itertools
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+    from spi_lp_gap import fewest_interdictions
+
+    problem = grid_problem(3, 4, 1, seed=seed)
+    graph = problem.graph
+    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
+        problem.obstacle_options.site_id, problem.obstacle_options.delay_unobserved_min,
+        strict=True)}
+    arcs = [(u, v) for u, v, e in graph.edges(data="edge_id") if e in delay]
+
+    def shortest(chosen):
+        lengths = {(u, v): d["time_min"] + (delay[d["edge_id"]] if (u, v) in chosen else 0)
+                   for u, v, d in graph.edges(data=True)}
+        return nx.shortest_path_length(graph, "s", "t", weight=lambda u, v, _: lengths[u, v])
+
+    reach = {}  # the longest shortest path with k interdictions
+    for k in range(3):
+        reach[k] = max(shortest(set(c)) for c in itertools.combinations(arcs, k))
+    base = reach[0]
+    for target in range(int(base), int(reach[2]) + 1):
+        exact = min(k for k in reach if reach[k] >= target)
+        assert fewest_interdictions(problem, target, integer=True) == pytest.approx(exact)
+        assert fewest_interdictions(problem, target) <= exact + 1e-9
+    assert fewest_interdictions(problem, reach[2] + 1, integer=True) > 2 - 1e-9
