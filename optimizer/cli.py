@@ -170,14 +170,16 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
 @click.option("--solver", type=click.Choice(["highs", "cbc"]))
 @click.option("--time-limit", type=float, help="Seconds for the whole solve.")
 @click.option("--gap", type=float, help="Relative gap that counts as proven optimal.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Solver threads (from 2: HiGHS's parallel tree search).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Result folder (default: results/<scenario name>).")
 @click.option("--years", type=int, help="Build schedule over N years (annual budgets).")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the graph even if cached.")
 @_guard
-def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_dir, years,
-        no_pictures, no_cache) -> None:
+def run(config, problem, objective, weights, mode, solver, time_limit, gap, threads, out_dir,
+        years, no_pictures, no_cache) -> None:
     """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map, report)."""
     from dataclasses import replace
 
@@ -193,7 +195,8 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, out_
     base = solve_options(prepared.config)["settings"]
     settings = replace(base, name=solver or base.name,
                        time_limit_s=time_limit or base.time_limit_s,
-                       gap_rel=gap if gap is not None else base.gap_rel)
+                       gap_rel=gap if gap is not None else base.gap_rel,
+                       threads=threads or base.threads)
     result = solve_prepared(prepared, objective_weights=_weights(objective, weights), mode=mode,
                             settings=settings, years=years)
     bar.update()

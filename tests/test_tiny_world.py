@@ -84,6 +84,18 @@ def test_cli_run_on_tiny_world_writes_every_output(tiny_run, tmp_path):
     assert not list(tmp_path.glob(".run.partial-*"))
 
 
+def test_cli_run_with_two_threads_keeps_the_optimum(tiny_run, tmp_path):
+    path, result = tiny_run
+    done = _cli("run", str(path), "--threads", "2", "--no-pictures", "--out", str(tmp_path / "t"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "t" / "summary.json").read_text())
+    assert summary["report"]["status"] == "optimal"
+    assert summary["report"]["objective"] == pytest.approx(result.plan.report.objective)
+    bad = _cli("run", str(path), "--threads", "0", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "--threads" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_cli_graph_writes_gpkg_and_png(tiny_run, tmp_path):
     path, _ = tiny_run
     done = _cli("graph", str(path), "--out", str(tmp_path / "g"))
