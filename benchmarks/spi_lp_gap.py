@@ -18,7 +18,7 @@ import argparse
 
 import networkx as nx
 import pulp
-from direct_dual import solve_direct_dual
+from direct_dual import interdiction_delays, solve_direct_dual
 from instances import grid_problem
 from spi_grids import CASES
 
@@ -36,8 +36,7 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
     dt = nx.single_source_dijkstra_path_length(graph.reverse(copy=False), t, weight="time_min")
     if target <= ds[t]:
         return 0.0
-    site_of = {edges[0]: site for site, edges in problem.obstacle_edges.items()}
-    delay = problem.obstacle_options.set_index("site_id")["delay_unobserved_min"]
+    delays = interdiction_delays(problem)
     nodes = [n for n in graph if n in ds and n in dt and ds[n] + dt[n] < target] + [t]
     prob = pulp.LpProblem("fewest", pulp.LpMinimize)
     pi = {n: prob.add_variable(f"pi_{i}", ds[n], target - dt[n]) for i, n in enumerate(nodes)}
@@ -47,10 +46,10 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
         if through >= target:
             continue  # implied by the label bounds
         term = 0
-        if d["edge_id"] in site_of:
+        if d["edge_id"] in delays:
             x[u, v] = prob.add_variable(f"x_{len(x)}", 0, 1,
                                         cat="Binary" if integer else "Continuous")
-            term = min(float(delay[site_of[d["edge_id"]]]), target - through) * x[u, v]
+            term = min(delays[d["edge_id"]], target - through) * x[u, v]
         prob += pi[v] - pi[u] - term <= d["time_min"]
     prob += pi[s] == 0
     prob += pi[t] >= target
