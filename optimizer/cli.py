@@ -319,7 +319,7 @@ def _print_run(result, out: Path, write_s: float) -> None:
 
     plan, report = result.plan, result.plan.report
     click.echo(f"status {report.status} ({report.termination}); mode {report.mode}; "
-               f"solver {report.solver}")
+               f"solver {report.solver_text()}")
     click.echo(f"objective {_fmt(report.objective)}  bound {_fmt(report.bound)}  "
                f"gap {_fmt(report.gap, 3)}  rounds {report.rounds}  routes/cuts {report.routes}")
     for name, value in report.family_values.items():

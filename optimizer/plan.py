@@ -35,14 +35,24 @@ class SolveReport:
     spend_status: str = "not run"
     parts: dict[str, SolveReport] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)  # the solver settings used
 
     def as_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("status", "objective", "bound", "gap", "runtime_s",
                                               "solver", "termination", "rounds", "routes", "mode",
                                               "objective_weights", "family_values",
-                                              "spend_status", "timings_s")}
+                                              "spend_status", "timings_s", "settings")}
         out["parts"] = {k: v.as_dict() for k, v in self.parts.items()}
         return out
+
+    def solver_text(self) -> str:
+        """The solver and the settings it ran with, for a person reading the report."""
+        s = self.settings
+        if not s:
+            return self.solver
+        threads = f"{s['threads']} thread{'s' if s['threads'] != 1 else ''}"
+        return (f"{s['solver']} ({threads}, time limit {s['time_limit_s']:g} s, "
+                f"relative gap {s['gap_rel']:g}, seed {s['seed']})")
 
 
 @dataclass(frozen=True)

@@ -552,7 +552,8 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
                              runtime_s=solve_s, solver=settings.name, termination=termination,
                              rounds=rounds, routes=routes, mode=mode, objective_weights=weights,
                              spend_status=spend_status, parts=parts,
-                             timings_s={"solve": round(solve_s, 3)})
+                             timings_s={"solve": round(solve_s, 3)},
+                             settings=settings.record())
         empty = pd.DataFrame()
         return Plan(empty, empty, empty, empty, {}, report, Choice.empty())
     t0 = time.perf_counter()
@@ -577,7 +578,8 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         runtime_s=solve_s, solver=settings.name, termination=termination, rounds=rounds,
         routes=routes, mode=mode, objective_weights=weights, family_values=values,
         spend_status=spend_status, parts=parts,
-        timings_s={"solve": round(solve_s, 3), "verify": round(time.perf_counter() - t0, 3)})
+        timings_s={"solve": round(solve_s, 3), "verify": round(time.perf_counter() - t0, 3)},
+        settings=settings.record())
     return Plan(obstacles, sensors, axes, budgets, routes_by_axis, report, choice,
                 schedule=schedule, yearly=yearly,
                 route_pool=pool)

@@ -46,6 +46,11 @@ class SolverSettings:
             raise SolverError(f"unknown solver option(s) {unknown}; known: {sorted(OPTIONS)}")
         return cls(name=name, **options)  # type: ignore[arg-type]
 
+    def record(self) -> dict[str, object]:
+        """What a report keeps so that a run can be repeated as it was solved."""
+        return {"solver": self.name, "threads": self.threads, "time_limit_s": self.time_limit_s,
+                "gap_rel": self.gap_rel, "seed": self.seed}
+
 
 @dataclass(frozen=True)
 class MilpOutcome:

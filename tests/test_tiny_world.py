@@ -74,6 +74,10 @@ def test_cli_run_on_tiny_world_writes_every_output(tiny_run, tmp_path):
     assert summary["graph"]["cell_km"] == 4.0
     for key in ("bound", "gap", "runtime_s", "solver"):
         assert key in summary["report"]
+    settings = summary["report"]["settings"]  # enough to repeat the run as it was solved
+    assert settings["solver"] == "highs" and settings["threads"] == 1
+    assert settings["time_limit_s"] > 0 and 0 < settings["gap_rel"] < 1e-3
+    assert "(1 thread, time limit" in done.stdout
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
     assert {"obstacles", "sensors", "corridors", "budgets"} <= layers
     obstacles = gpd.read_file(out / "plan.gpkg", layer="obstacles")
@@ -91,6 +95,8 @@ def test_cli_run_with_two_threads_keeps_the_optimum(tiny_run, tmp_path):
     summary = json.loads((tmp_path / "t" / "summary.json").read_text())
     assert summary["report"]["status"] == "optimal"
     assert summary["report"]["objective"] == pytest.approx(result.plan.report.objective)
+    assert summary["report"]["settings"]["threads"] == 2 and "(2 threads," in done.stdout
+    assert "2 threads" in (tmp_path / "t" / "report.html").read_text()
     bad = _cli("run", str(path), "--threads", "0", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "--threads" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()

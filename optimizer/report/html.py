@@ -179,7 +179,7 @@ def run_report(run, folder: Path, *, note: str) -> str:
     if note:
         parts.append(f'<p class="note">{_e(note)}</p>')
     parts.append(f"<p>Status <b>{_e(report.status)}</b> ({_e(report.termination)}), mode "
-                 f"{_e(report.mode)}, solver {_e(report.solver)}; objective "
+                 f"{_e(report.mode)}, solver {_e(report.solver_text())}; objective "
                  f"{_e(f'{report.objective:.6g}' if report.objective is not None else '-')}, "
                  f"bound {_e(report.bound)}, gap {_e(report.gap)}; spend "
                  f"{plan.spend / 1e6:,.2f} M EUR.</p>")
