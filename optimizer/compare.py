@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -209,6 +210,9 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
         if progress:
             progress(name)
 
+    if workers and not scheduler and tasks:
+        _warn_oversubscribed(workers, max(t[3]["settings"].threads for t in tasks),
+                             os.cpu_count() or 1)
     if workers or scheduler:
         _run_dask(tasks, sweep_of, complete, finished, workers, scheduler, memory_limit)
     else:
@@ -227,6 +231,17 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
     return Comparison(rows=rows, pareto=_pareto(scenario_set, ordered),
                       joint_vs_national=_joint_vs_national(scenario_set, ordered),
                       records=ordered, runs=runs, errors=errors)
+
+
+def _warn_oversubscribed(workers: int, threads: int, cores: int) -> bool:
+    """Warn when the local workers' solver threads exceed the machine's cores (each worker
+    solves with its scenario's ``threads``): they would then slow each other down."""
+    if workers * threads <= cores:
+        return False
+    log.warning("%d workers x %d solver threads exceed the %d cores of this machine; the "
+                "solves will compete for them: use fewer workers or threads = 1 in [solve]",
+                workers, threads, cores)
+    return True
 
 
 def _same_sites(a, b) -> bool:

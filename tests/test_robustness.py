@@ -54,6 +54,14 @@ def test_dask_local_cluster_equals_serial(tmp_path):
     assert serial.pareto.equals(parallel.pareto)
 
 
+def test_workers_times_solver_threads_beyond_the_cores_is_warned(caplog):
+    from optimizer.compare import _warn_oversubscribed
+
+    assert not _warn_oversubscribed(2, 1, 2) and not caplog.records
+    assert _warn_oversubscribed(2, 2, 2)
+    assert "2 workers x 2 solver threads exceed the 2 cores" in caplog.text
+
+
 def test_killed_sweep_resumes_to_the_same_result(tmp_path):
     path = _scenarios(tmp_path, values=str([round(0.05 * i, 2) for i in range(14)]))
     reference = tmp_path / "reference"
