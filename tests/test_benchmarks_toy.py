@@ -125,3 +125,42 @@ def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_forc
         assert fewest_interdictions(problem, target, integer=True) == pytest.approx(exact)
         assert fewest_interdictions(problem, target) <= exact + 1e-9
     assert fewest_interdictions(problem, reach[2] + 1, integer=True) > 2 - 1e-9
+
+
+def _interdicted_length(graph, delay: dict, chosen: set) -> float:
+    """Shortest s-t path when the arcs in ``chosen`` carry their delays."""
+    def weight(u, v, d):
+        return d["time_min"] + (delay[d["edge_id"]] if (u, v) in chosen else 0)
+    return nx.shortest_path_length(graph, "s", "t", weight=weight)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cover_bound_prototype_decides_every_target_like_brute_force(seed):
+    # benchmarks/spi_cover_bound.py refutes targets with cover and knapsack rows: every
+    # target must be refuted exactly when no plan of R interdictions reaches it
+    import itertools
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+    from spi_cover_bound import CoverBound, bisect
+
+    for budget in (1, 2):
+        problem = grid_problem(3, 4, budget, seed=seed)
+        graph = problem.graph
+        delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
+            problem.obstacle_options.site_id, problem.obstacle_options.delay_unobserved_min,
+            strict=True)}
+        arcs = [(u, v) for u, v, e in graph.edges(data="edge_id") if e in delay]
+
+        optimum = max(_interdicted_length(graph, delay, set(c))
+                      for c in itertools.combinations(arcs, budget))
+        base = _interdicted_length(graph, delay, set())
+        bound = CoverBound(problem)
+        for target in range(int(base) + 1, int(optimum) + 4):
+            verdict, detail = bound.decide(target, limit=60)
+            if target <= optimum:
+                assert verdict == "reached" and target <= detail <= optimum
+            else:
+                assert verdict == "refuted" and (detail is None or detail > budget)
+        best, upper, _ = bisect(CoverBound(problem), int(base), int(optimum) + 50, 60, 120)
+        assert (best, upper) == (optimum, optimum + 1)
