@@ -32,9 +32,9 @@ from instances import grid_problem
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from spi_grids import CASES
+from spi_grids import CASES, solve_grid
 
-from optimizer import SolverSettings, solve_problem
+from optimizer import SolverSettings
 
 MUS = (0.02, 0.05, 0.1, 0.2, 0.5)  # weight of length against x in the separating searches
 THETA_SHARES = (1.0, 0.6, 0.4, 0.2)  # theta as shares of the largest delay
@@ -205,8 +205,7 @@ def main() -> None:
           f"{'cover bound':>11} {'gap':>6} {'seconds':>7} | targets tried")
     for rows, cols, budget in CASES[: args.cases]:
         problem = grid_problem(rows, cols, budget, seed=1)
-        plan = solve_problem(problem, objective_weights={"delay": 1.0}, prefer_cheaper=False,
-                             settings=SolverSettings(time_limit_s=args.engine_limit))
+        plan = solve_grid(problem, SolverSettings(time_limit_s=args.engine_limit))
         value = int(round(plan.axes["time_after_min"].iloc[0]))
         engine_bound = plan.report.bound * 60.0  # hours -> minutes
         started = time.perf_counter()

@@ -20,9 +20,9 @@ import networkx as nx
 import pulp
 from direct_dual import interdiction_delays, solve_direct_dual
 from instances import grid_problem
-from spi_grids import CASES
+from spi_grids import CASES, solve_grid
 
-from optimizer import SolverSettings, solve_problem
+from optimizer import SolverSettings
 from optimizer.solvers import solve_milp
 
 
@@ -66,8 +66,7 @@ def main() -> None:
           f"{'fewest interdictions to reach V+1':>34}")
     for rows, cols, budget in CASES[: args.cases]:
         problem = grid_problem(rows, cols, budget, seed=1)
-        plan = solve_problem(problem, objective_weights={"delay": 1.0}, prefer_cheaper=False,
-                             settings=SolverSettings(time_limit_s=args.limit))
+        plan = solve_grid(problem, SolverSettings(time_limit_s=args.limit))
         value = float(plan.axes["time_after_min"].iloc[0])
         unimpeded = float(plan.axes["time_before_min"].iloc[0])
         relaxed = solve_direct_dual(problem, SolverSettings(), relax=True).objective
