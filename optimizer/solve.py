@@ -317,9 +317,13 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
                      weights) -> tuple[int, float | None]:
     """Cutting loop on the master's LP relaxation, for families that separate fractional
     plans: cheap LP solves add the cuts a fractional plan violates, so the MIP rounds
-    start from a much tighter master. Stops when nothing is violated, the LP bound
-    stalls (< 0.01 % over three rounds), or its round or time allowance is spent.
-    Returns the rounds run and the last LP bound (None if none was solved)."""
+    start from a much tighter master. Stops when nothing is violated or its round or time
+    allowance is spent, not when the bound stalls: the routes it keeps adding at a still
+    bound are the ones the integer masters would otherwise find one expensive round at a
+    time (Baltic delay at 4 km cells: stopped at a stall after 10 LP rounds, the integer
+    masters took 34-111 s each and reached 589.42 in 300 s; run on to 75 LP rounds, 18 s
+    more, they reach 599.05, within 0.04 % of the bound). Returns the rounds run and the
+    last LP bound (None if none was solved)."""
     fractional = [(view, f) for view, families in stages for f in families
                   if hasattr(f, "separate_fractional")]
     if not fractional:
@@ -337,9 +341,6 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
         if single is not None and hasattr(single, "tighten"):
             # the LP bound is a valid upper bound on the optimum: tighten the route rows
             single.tighten(master, outcome.objective / weights[single.name])
-        if len(history) > 3 and abs(history[-4] - history[-1]) <= 1e-4 * max(
-                abs(history[-1]), 1e-12):
-            break
         added = sum(f.separate_fractional(view) for view, f in fractional)
         log.info("LP round %d: bound %.6g in %.2fs, %d cuts added", rounds, outcome.objective,
                  outcome.runtime_s, added)

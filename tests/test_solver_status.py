@@ -169,3 +169,35 @@ def test_a_master_that_left_the_bound_in_place_hands_on_primal_heuristics(monkey
         upper = min(upper, bound)
     assert any(t is primal for t, _ in masters)  # the instance has a stalled master
     assert all(t["mip_pscost_minreliable"] == 0 for t, _ in masters)
+
+
+def test_the_lp_cutting_loop_runs_on_at_a_still_bound_until_nothing_is_violated(monkeypatch):
+    # a relaxation whose bound never moves while its family keeps finding cuts: the loop
+    # must not stop at the stall (those cuts are what the integer masters need) but when
+    # the family has nothing left, and within its round allowance
+    class Master:
+        def __init__(self):
+            self.prob = pulp.LpProblem("still", pulp.LpMaximize)
+            y = self.prob.add_variable("y", 0, 1)
+            self.prob += y
+            self.prob += y <= 1, "cap"
+
+    class Family:
+        def __init__(self, cuts):
+            self.cuts, self.calls = cuts, 0
+
+        def separate_fractional(self, view):
+            self.calls += 1
+            return 1 if self.calls <= self.cuts else 0
+
+    settings = SolverSettings(time_limit_s=600)
+    family = Family(cuts=12)
+    master = Master()
+    rounds, bound = optimizer.solve._relaxation_cuts(
+        master, [(master, [family])], settings, lambda: 600.0, None, {})
+    assert (rounds, family.calls, bound) == (13, 13, pytest.approx(1.0))
+    monkeypatch.setattr(optimizer.solve, "LP_ROUNDS", 30)
+    family = Family(cuts=10**6)
+    rounds, _ = optimizer.solve._relaxation_cuts(
+        master, [(master, [family])], settings, lambda: 600.0, None, {})
+    assert rounds == family.calls == 30
