@@ -2,7 +2,8 @@
 route generation, time to proven optimality and peak memory, for the blocked and delay
 objectives; plus the end-to-end default run broken down by stage.
 
-Run:  python benchmarks/baltic_scaling.py [CELL_KM ...] [--threads N]
+Run:  python benchmarks/baltic_scaling.py [CELL_KM ...] [--threads N] [--limit SECONDS]
+                                          [--objectives blocked delay]
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(sizes: list[float], threads: int) -> None:
+def main(sizes: list[float], threads: int, limit: float | None, objectives: list[str]) -> None:
     base = load_config(default_config_path())
-    base = base.model_copy(update={"solve": base.solve.model_copy(update={"threads": threads})})
-    print(f"threads: {threads}")
+    solve = {"threads": threads} | ({"time_limit_s": limit} if limit is not None else {})
+    base = base.model_copy(update={"solve": base.solve.model_copy(update=solve)})
+    print(f"threads: {threads}, time limit: {base.solve.time_limit_s:g} s")
     print(f"{'cell_km':>7} {'nodes':>7} {'edges':>7} {'obst.opt':>8} {'sens.opt':>8} | "
           f"{'objective':>9} {'status':>8} {'value':>8} {'gap':>6} {'rounds':>6} {'routes':>6} "
           f"{'solve_s':>7} {'peak_MB':>7}")
@@ -32,12 +34,13 @@ def main(sizes: list[float], threads: int) -> None:
         config = base.model_copy(update={"graph": base.graph.model_copy(update={"cell_km": size})})
         prepared = prepare(config)
         g, p = prepared.graph, prepared.problem
-        for objective in ("blocked", "delay"):
+        for objective in objectives:
             t = time.perf_counter()
             result = solve_prepared(prepared, objective_weights={objective: 1.0})
             seconds = time.perf_counter() - t
             report = result.plan.report
-            gap = f"{report.gap:.2%}" if report.gap is not None else "-"
+            gap = ("-" if report.gap is None else f"{report.gap:.2%}" if report.gap >= 1e-4
+                   else f"{report.gap:.1e}")
             print(f"{size:>7.1f} {g.number_of_nodes():>7,} {g.number_of_edges():>7,} "
                   f"{len(p.obstacle_options):>8,} {len(p.sensor_options):>8,} | {objective:>9} "
                   f"{report.status:>8} {report.family_values[objective]:>8.2f} {gap:>6} "
@@ -60,5 +63,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", type=float, nargs="*", default=[10.0, 7.5, 5.0, 4.0, 3.0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--limit", type=float, default=None,
+                        help="solver time limit in seconds (default: the default's, 300)")
+    parser.add_argument("--objectives", nargs="+", default=["blocked", "delay"],
+                        choices=["blocked", "delay"])
     args = parser.parse_args()
-    main(args.sizes, args.threads)
+    main(args.sizes, args.threads, args.limit, args.objectives)
