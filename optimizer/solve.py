@@ -324,13 +324,13 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
     masters took 34-111 s each and reached 589.42 in 300 s; run on to 75 LP rounds, 18 s
     more, they reach 599.05, within 0.04 % of the bound). The two largest grids pay for it
     (60x120: the loop runs to its allowance; gap 5.9 % against 4.7 % at 600 s; README
-    "Measured"). Returns the rounds run and the last LP bound (None if none was solved)."""
+    "Measured"). Returns the rounds run and the tightest LP bound (None if none was solved)."""
     fractional = [(view, f) for view, families in stages for f in families
                   if hasattr(f, "separate_fractional")]
     if not fractional:
         return 0, None
     allowance = remaining() - min(LP_SHARE * settings.time_limit_s, 0.5 * remaining())
-    history: list[float] = []
+    lowest: float | None = None  # the tightest LP bound so far
     rounds = 0
     while rounds < LP_ROUNDS and remaining() > allowance:
         outcome = solve_milp(master.prob, settings, time_limit=remaining() - allowance,
@@ -338,7 +338,7 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
         if outcome.status != "optimal":
             break
         rounds += 1
-        history.append(outcome.objective)
+        lowest = outcome.objective if lowest is None else min(lowest, outcome.objective)
         if single is not None and hasattr(single, "tighten"):
             # the LP bound is a valid upper bound on the optimum: tighten the route rows
             single.tighten(master, outcome.objective / weights[single.name])
@@ -347,7 +347,7 @@ def _relaxation_cuts(master, stages, settings, remaining, single,
                  outcome.runtime_s, added)
         if added == 0:
             break
-    return rounds, (min(history) if history else None)
+    return rounds, lowest
 
 
 def _cheapest(master, network, stages, weights, primary, optimum, best, settings, remaining,
