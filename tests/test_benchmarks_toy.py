@@ -127,6 +127,34 @@ def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_forc
     assert fewest_interdictions(problem, reach[2] + 1, integer=True) > 2 - 1e-9
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed):
+    # benchmarks/spi_lp_gap.py's second count, a length-bounded cut over (node, length)
+    # states; small delays (1..7), so that an interdicted arc still carries routes
+    import itertools
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+    from spi_lp_gap import layered_interdictions
+
+    problem = grid_problem(3, 4, 1, seed=seed)
+    options = problem.obstacle_options
+    options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
+    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
+        options.site_id, options.delay_unobserved_min, strict=True)}
+    arcs = [(u, v) for u, v, e in problem.graph.edges(data="edge_id") if e in delay]
+    reach = {k: max(_interdicted_length(problem.graph, delay, set(c))
+                    for c in itertools.combinations(arcs, k)) for k in range(4)}
+    assert reach[3] > reach[1]  # the delays bind: the counts below are not all 1
+    for target in range(int(reach[0]), int(reach[3]) + 1):
+        exact = min(k for k in reach if reach[k] >= target)
+        assert layered_interdictions(problem, target, integer=True)[:2] == (
+            "optimal", pytest.approx(exact))
+        assert layered_interdictions(problem, target)[2] <= exact + 1e-9
+    status, count, _ = layered_interdictions(problem, reach[3] + 1, integer=True)
+    assert status == "infeasible" or count > 3 + 1e-9
+
+
 def _interdicted_length(graph, delay: dict, chosen: set) -> float:
     """Shortest s-t path when the arcs in ``chosen`` carry their delays."""
     def weight(u, v, d):
