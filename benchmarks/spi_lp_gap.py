@@ -75,7 +75,7 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
     return solve_milp(prob, SolverSettings(), relax=not integer).objective
 
 
-def layered_interdictions(problem, target: int, *, integer: bool = False,
+def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
                           time_limit: float = 600.0) -> tuple[str, float | None, float]:
     """Fewest interdictions that make every s-t route at least ``target`` long, in the
     time-expanded model (module docstring): (status, value, bound); the value is None
@@ -165,13 +165,13 @@ def main() -> None:
         target = int(targets.get(f"{rows}x{cols}", value + 1))
         fractional = fewest_interdictions(problem, target)
         started = time.perf_counter()
-        layered = layered_interdictions(problem, target)[2]
+        expanded = time_expanded_interdictions(problem, target)[2]
         line = (f"{rows:>3}x{cols:<3} {budget:>3} {unimpeded:>9.0f} {value:>6.0f} "
                 f"{plan.report.status:>8} {relaxed:>9.1f} | {target}: arc-wise {fractional:5.2f}, "
-                f"time-expanded {layered:5.2f} ({time.perf_counter() - started:.1f} s)")
+                f"time-expanded {expanded:5.2f} ({time.perf_counter() - started:.1f} s)")
         if args.integer_limit:
             started = time.perf_counter()
-            status, count, bound = layered_interdictions(problem, target, integer=True,
+            status, count, bound = time_expanded_interdictions(problem, target, integer=True,
                                                          time_limit=args.integer_limit)
             spent = time.perf_counter() - started
             if status == "optimal":

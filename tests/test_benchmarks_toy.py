@@ -135,7 +135,7 @@ def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed)
     import sys
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from instances import grid_problem
-    from spi_lp_gap import layered_interdictions
+    from spi_lp_gap import time_expanded_interdictions
 
     problem = grid_problem(3, 4, 1, seed=seed)
     options = problem.obstacle_options
@@ -148,10 +148,10 @@ def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed)
     assert reach[3] > reach[1]  # the delays bind: the counts below are not all 1
     for target in range(int(reach[0]), int(reach[3]) + 1):
         exact = min(k for k in reach if reach[k] >= target)
-        assert layered_interdictions(problem, target, integer=True)[:2] == (
+        assert time_expanded_interdictions(problem, target, integer=True)[:2] == (
             "optimal", pytest.approx(exact))
-        assert layered_interdictions(problem, target)[2] <= exact + 1e-9
-    status, count, _ = layered_interdictions(problem, reach[3] + 1, integer=True)
+        assert time_expanded_interdictions(problem, target)[2] <= exact + 1e-9
+    status, count, _ = time_expanded_interdictions(problem, reach[3] + 1, integer=True)
     assert status == "infeasible" or count > 3 + 1e-9
 
 
