@@ -15,7 +15,7 @@ the attacker can be at v after at most l; an arc's plain copy (v, l + c) >= (u, 
 and its delayed copy (v, l + c + d) >= (u, l) hold at every l, y(s, .) = 1, y(t, .) = 0.
 It holds every route at once (no separation), and a half interdiction no longer buys half
 a delay: the route must be cut. Its LP is the stronger count; its integer program, given
-``--integer-limit`` seconds per grid, decides whether V + 1 needs more than R.
+``--integer-limit`` seconds per grid, decides whether the target needs more than R.
 
 ``--targets 40x80=323`` asks about a given target instead of V + 1 (say, one above a better
 plan found elsewhere).
@@ -76,7 +76,7 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
 
 
 def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
-                          time_limit: float = 600.0) -> tuple[str, float | None, float]:
+                                time_limit: float = 600.0) -> tuple[str, float | None, float]:
     """Fewest interdictions that make every s-t route at least ``target`` long, in the
     time-expanded model (module docstring): (status, value, bound); the value is None
     when no integer plan was found, the bound is the LP's or the branch-and-bound's."""
