@@ -44,14 +44,22 @@ from optimizer import SolverSettings
 from optimizer.solvers import solve_milp
 
 
-def fewest_interdictions(problem, target: float, integer: bool = False) -> float | None:
-    """Fewest interdictions (LP: x in [0, 1]; ``integer``: x binary) that make every s-t
-    route at least ``target`` long; None if even interdicting every arc does not."""
+def _distances(problem):
+    """The axis's origin s and objective t, and every node's unimpeded distance from s and
+    to t."""
     graph = problem.graph
     axis = problem.axes.iloc[0]
     s, t = axis.origin, axis.objective
     ds = nx.single_source_dijkstra_path_length(graph, s, weight="time_min")
     dt = nx.single_source_dijkstra_path_length(graph.reverse(copy=False), t, weight="time_min")
+    return s, t, ds, dt
+
+
+def fewest_interdictions(problem, target: float, integer: bool = False) -> float | None:
+    """Fewest interdictions (LP: x in [0, 1]; ``integer``: x binary) that make every s-t
+    route at least ``target`` long; None if even interdicting every arc does not."""
+    graph = problem.graph
+    s, t, ds, dt = _distances(problem)
     if target <= ds[t]:
         return 0.0
     delays = interdiction_delays(problem)
@@ -81,21 +89,22 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
     time-expanded model (module docstring): (status, value, bound); the value is None
     when no integer plan was found, the bound is the LP's or the branch-and-bound's."""
     graph = problem.graph
-    axis = problem.axes.iloc[0]
-    s, t = axis.origin, axis.objective
-    ds = nx.single_source_dijkstra_path_length(graph, s, weight="time_min")
-    dt = nx.single_source_dijkstra_path_length(graph.reverse(copy=False), t, weight="time_min")
+    s, t, ds, dt = _distances(problem)
     delays = interdiction_delays(problem)
     if any(float(v) != int(v) for v in [target, *delays.values(),
                                         *(c for *_, c in graph.edges(data="time_min"))]):
         raise ValueError("the time-expanded model needs integer lengths, delays and target")
     if target <= ds[t]:
         return "optimal", 0.0, 0.0
-    first, state = {}, 0  # node -> index of its state at l = ds(node); last l: target-1-dt
+
+    def last(n):  # the longest l at which n can still lead to t before the target
+        return target - 1 - dt[n]
+
+    first, state = {}, 0  # node -> index of its state (n, ds(n)); its states run to last(n)
     for n in graph:
-        if n in ds and n in dt and ds[n] + dt[n] < target:
+        if n in ds and n in dt and ds[n] <= last(n):
             first[n] = state
-            state += int(target - 1 - dt[n] - ds[n]) + 1
+            state += int(last(n) - ds[n]) + 1
     rows, cols, values = [], [], []
 
     def add(upper, lower, cut=None):  # one row per pair: y[upper] - y[lower] (+ x[cut]) >= 0
@@ -104,9 +113,6 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
         rows.extend(np.repeat(np.arange(start, start + m), len(terms)).tolist())
         cols.extend(np.column_stack(terms).ravel().tolist())
         values.extend(np.tile([1, -1, 1][:len(terms)], m).tolist())
-
-    def last(n):  # the longest l at which n can still lead to t before the target
-        return target - 1 - dt[n]
 
     for n, i in first.items():  # reachable by l is reachable by l + 1
         idx = i + np.arange(int(last(n) - ds[n]) + 1)
