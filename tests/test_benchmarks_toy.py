@@ -94,31 +94,35 @@ def test_block_everything_at_least_cost_equals_networkx_min_cut(seed):
     assert plan.spend == pytest.approx(nx.minimum_cut_value(g, "s", "t"))
 
 
+def _interdicted_length(graph, delay: dict, chosen: set) -> float:
+    """Shortest s-t path when the arcs in ``chosen`` carry their delays."""
+    def weight(u, v, d):
+        return d["time_min"] + (delay[d["edge_id"]] if (u, v) in chosen else 0)
+    return nx.shortest_path_length(graph, "s", "t", weight=weight)
+
+
+def _brute_force_reach(problem, most: int) -> dict[int, float]:
+    """The longest shortest s-t path with k interdictions, for every k up to ``most``."""
+    import itertools
+    options = problem.obstacle_options
+    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
+        options.site_id, options.delay_unobserved_min, strict=True)}
+    arcs = [(u, v) for u, v, e in problem.graph.edges(data="edge_id") if e in delay]
+    return {k: max(_interdicted_length(problem.graph, delay, set(c))
+                   for c in itertools.combinations(arcs, k)) for k in range(most + 1)}
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_force(seed):
     # benchmarks/spi_lp_gap.py explains the unproven grids with this model (labels bounded,
     # arcs pruned and delays capped at the target): it must count interdictions exactly
-    import itertools
     import sys
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from instances import grid_problem
     from spi_lp_gap import fewest_interdictions
 
     problem = grid_problem(3, 4, 1, seed=seed)
-    graph = problem.graph
-    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
-        problem.obstacle_options.site_id, problem.obstacle_options.delay_unobserved_min,
-        strict=True)}
-    arcs = [(u, v) for u, v, e in graph.edges(data="edge_id") if e in delay]
-
-    def shortest(chosen):
-        lengths = {(u, v): d["time_min"] + (delay[d["edge_id"]] if (u, v) in chosen else 0)
-                   for u, v, d in graph.edges(data=True)}
-        return nx.shortest_path_length(graph, "s", "t", weight=lambda u, v, _: lengths[u, v])
-
-    reach = {}  # the longest shortest path with k interdictions
-    for k in range(3):
-        reach[k] = max(shortest(set(c)) for c in itertools.combinations(arcs, k))
+    reach = _brute_force_reach(problem, 2)
     base = reach[0]
     for target in range(int(base), int(reach[2]) + 1):
         exact = min(k for k in reach if reach[k] >= target)
@@ -131,7 +135,6 @@ def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_forc
 def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed):
     # benchmarks/spi_lp_gap.py's second count, a length-bounded cut over (node, length)
     # states; small delays (1..7), so that an interdicted arc still carries routes
-    import itertools
     import sys
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from instances import grid_problem
@@ -140,11 +143,7 @@ def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed)
     problem = grid_problem(3, 4, 1, seed=seed)
     options = problem.obstacle_options
     options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
-    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
-        options.site_id, options.delay_unobserved_min, strict=True)}
-    arcs = [(u, v) for u, v, e in problem.graph.edges(data="edge_id") if e in delay]
-    reach = {k: max(_interdicted_length(problem.graph, delay, set(c))
-                    for c in itertools.combinations(arcs, k)) for k in range(4)}
+    reach = _brute_force_reach(problem, 3)
     assert reach[3] > reach[1]  # the delays bind: the counts below are not all 1
     for target in range(int(reach[0]), int(reach[3]) + 1):
         exact = min(k for k in reach if reach[k] >= target)
@@ -155,18 +154,10 @@ def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed)
     assert status == "infeasible" or count > 3 + 1e-9
 
 
-def _interdicted_length(graph, delay: dict, chosen: set) -> float:
-    """Shortest s-t path when the arcs in ``chosen`` carry their delays."""
-    def weight(u, v, d):
-        return d["time_min"] + (delay[d["edge_id"]] if (u, v) in chosen else 0)
-    return nx.shortest_path_length(graph, "s", "t", weight=weight)
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_cover_bound_prototype_decides_every_target_like_brute_force(seed):
     # benchmarks/spi_cover_bound.py refutes targets with cover and knapsack rows: every
     # target must be refuted exactly when no plan of R interdictions reaches it
-    import itertools
     import sys
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from instances import grid_problem
@@ -174,15 +165,8 @@ def test_cover_bound_prototype_decides_every_target_like_brute_force(seed):
 
     for budget in (1, 2):
         problem = grid_problem(3, 4, budget, seed=seed)
-        graph = problem.graph
-        delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
-            problem.obstacle_options.site_id, problem.obstacle_options.delay_unobserved_min,
-            strict=True)}
-        arcs = [(u, v) for u, v, e in graph.edges(data="edge_id") if e in delay]
-
-        optimum = max(_interdicted_length(graph, delay, set(c))
-                      for c in itertools.combinations(arcs, budget))
-        base = _interdicted_length(graph, delay, set())
+        reach = _brute_force_reach(problem, budget)
+        optimum, base = reach[budget], reach[0]
         bound = CoverBound(problem)
         for target in range(int(base) + 1, int(optimum) + 4):
             verdict, detail = bound.decide(target, limit=60)
