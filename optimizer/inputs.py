@@ -360,7 +360,11 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
             if _require_columns(sites, [id_column, "kind"], f"candidates.sites ({ref.path})",
                                 problems):
                 sites = sites.rename(columns={id_column: "site_id"})
-                sites["site_id"] = sites["site_id"].astype(str)
+                sites["site_id"] = sites["site_id"].fillna("").astype(str)
+                for position in (sites["site_id"].str.strip() == "").to_numpy().nonzero()[0]:
+                    problems.add(f"candidates.sites ({ref.path}), feature {position + 1}, "
+                                 f"column '{id_column}'", "value is empty",
+                                 "give every site an id")
                 for column in ("types", "status"):
                     if column not in sites.columns:
                         sites[column] = ""

@@ -192,6 +192,20 @@ TABLES = {
 }
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """Cells as strings, a missing cell as "" (pandas 3's ``astype(str)`` keeps NaN)."""
+    return column.astype(object).where(column.notna(), "").astype(str)
+
+
+def _filled(table: pd.DataFrame, columns: list[str], layer: str, problems: Problems) -> None:
+    """Required text columns as strings; every empty cell named by its data row."""
+    for column in columns:
+        table[column] = _text(table[column])
+        for position in (table[column].str.strip() == "").to_numpy().nonzero()[0]:
+            problems.add(f"{layer}, data row {position + 1}, column '{column}'",
+                         "value is empty", f"fill in the {column}")
+
+
 def _num(table: pd.DataFrame, column: str, layer: str, id_col: str, problems: Problems,
          default: float | None = None) -> None:
     if column not in table.columns:
@@ -205,7 +219,8 @@ def _num(table: pd.DataFrame, column: str, layer: str, id_col: str, problems: Pr
     bad = values.isna() & ~(raw.isna() & (column == "threshold_min"))
     for idx in table.index[bad]:
         problems.add(f"{layer}, column '{column}', id '{table.at[idx, id_col]}'",
-                     f"value {raw[idx]!r} is not a number", "enter a number")
+                     "value is empty" if pd.isna(raw[idx]) else f"value {raw[idx]!r} is not a number",
+                     "enter a number")
     table[column] = values
 
 
@@ -244,28 +259,28 @@ def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "probl
     if problems:
         problems.raise_if_any()
     nodes, edges = frames["nodes"], frames["edges"]
-    nodes["node_id"] = nodes["node_id"].astype(str)
+    _filled(nodes, ["node_id"], f"{source}: nodes", problems)
     for dup in sorted(nodes.loc[nodes["node_id"].duplicated(), "node_id"].unique()):
         problems.add(f"{source}: nodes, id '{dup}'", "duplicate node id", "make node ids unique")
-    if "edge_id" not in edges.columns:
-        edges["edge_id"] = edges["source"].astype(str) + "->" + edges["target"].astype(str)
-    edges["edge_id"] = edges["edge_id"].astype(str)
-    edges["source"] = edges["source"].astype(str)
-    edges["target"] = edges["target"].astype(str)
+    _filled(edges, ["source", "target"], f"{source}: edges", problems)
+    if "edge_id" in edges.columns:
+        _filled(edges, ["edge_id"], f"{source}: edges", problems)
+    else:
+        edges["edge_id"] = edges["source"] + "->" + edges["target"]
     _num(edges, "time_min", f"{source}: edges", "edge_id", problems)
     _num(edges, "capacity", f"{source}: edges", "edge_id", problems, default=1.0)
     _num(edges, "evasion", f"{source}: edges", "edge_id", problems, default=1.0)
     known_nodes = set(nodes["node_id"])
     for row in edges.itertuples():
         for end in ("source", "target"):
-            if getattr(row, end) not in known_nodes:
+            if getattr(row, end) and getattr(row, end) not in known_nodes:
                 problems.add(f"{source}: edges, id '{row.edge_id}', column '{end}'",
                              f"node '{getattr(row, end)}' is not in nodes (dangling edge)",
                              "add the node to nodes, or fix the edge")
         if row.source == row.target:
             problems.add(f"{source}: edges, id '{row.edge_id}'", "edge is a loop",
                          "remove it")
-    pairs = edges[["source", "target"]].astype(str).agg("->".join, axis=1)
+    pairs = edges["source"] + "->" + edges["target"]
     for pair in sorted(pairs[pairs.duplicated()].unique()):
         problems.add(f"{source}: edges, pair '{pair}'", "parallel edges are not supported",
                      "keep one edge per (source, target); merge or split with a node")
@@ -273,21 +288,22 @@ def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "probl
     ssites, soptions, coverage = (frames["sensor_sites"], frames["sensor_options"],
                                   frames["sensor_coverage"])
     for table, layer in ((sites, "obstacle_sites"), (ssites, "sensor_sites")):
-        table["site_id"] = table["site_id"].astype(str)
+        _filled(table, ["site_id", "country"], f"{source}: {layer}", problems)
         for dup in sorted(table.loc[table["site_id"].duplicated(), "site_id"].unique()):
             problems.add(f"{source}: {layer}, id '{dup}'", "duplicate site id",
                          "make site ids unique")
     for table, layer in ((options, "obstacle_options"), (soptions, "sensor_options")):
-        table["site_id"] = table["site_id"].astype(str)
-        table["type"] = table["type"].astype(str)
+        _filled(table, ["site_id", "type"], f"{source}: {layer}", problems)
         _num(table, "cost", f"{source}: {layer}", "site_id", problems)
     for column in ("delay_unobserved_min", "delay_observed_min"):
         _num(options, column, f"{source}: obstacle_options", "site_id", problems)
     _num(soptions, "detection_prob", f"{source}: sensor_options", "site_id", problems)
     options["blocks"] = options["blocks"].astype(str).str.strip().str.lower().isin(
         ["true", "1", "yes", "1.0"])
-    site_country = dict(zip(sites["site_id"], sites["country"].astype(str), strict=True))
-    ssite_country = dict(zip(ssites["site_id"], ssites["country"].astype(str), strict=True))
+    _filled(sites, ["edges"], f"{source}: obstacle_sites", problems)
+    _filled(coverage, ["site_id", "type", "edge_id"], f"{source}: sensor_coverage", problems)
+    site_country = dict(zip(sites["site_id"], sites["country"], strict=True))
+    ssite_country = dict(zip(ssites["site_id"], ssites["country"], strict=True))
     for table, lookup, layer in ((options, site_country, "obstacle_options"),
                                  (soptions, ssite_country, "sensor_options")):
         for site in sorted(set(table["site_id"]) - set(lookup)):
@@ -295,9 +311,7 @@ def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "probl
                          "add the site (with its country) to the sites table")
         table["country"] = table["site_id"].map(lookup)
     axes, budgets = frames["axes"], frames["budgets"]
-    axes["axis_id"] = axes["axis_id"].astype(str)
-    axes["origin"] = axes["origin"].astype(str)
-    axes["objective"] = axes["objective"].astype(str)
+    _filled(axes, ["axis_id", "origin", "objective"], f"{source}: axes", problems)
     _num(axes, "weight", f"{source}: axes", "axis_id", problems)
     if "threshold_min" not in axes.columns:
         axes["threshold_min"] = INF
@@ -310,8 +324,8 @@ def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "probl
     axes["threshold_min"] = values
     if "country" not in axes.columns:
         axes["country"] = ""
-    axes["country"] = axes["country"].fillna("").astype(str)
-    budgets["holder"] = budgets["holder"].astype(str)
+    axes["country"] = _text(axes["country"])
+    _filled(budgets, ["holder"], f"{source}: budgets", problems)
     _num(budgets, "budget_eur", f"{source}: budgets", "holder", problems)
     for dup in sorted(budgets.loc[budgets["holder"].duplicated(), "holder"].unique()):
         problems.add(f"{source}: budgets, holder '{dup}'", "duplicate holder",
@@ -324,10 +338,10 @@ def problem_from_tables(tables: dict[str, pd.DataFrame], *, source: str = "probl
     for row in edges.itertuples():
         graph.add_edge(row.source, row.target, edge_id=row.edge_id, time_min=float(row.time_min),
                        capacity=float(row.capacity), evasion=float(row.evasion))
-    obstacle_edges = {row.site_id: tuple(str(row.edges).split()) for row in sites.itertuples()}
+    obstacle_edges = {row.site_id: tuple(row.edges.split()) for row in sites.itertuples()}
     sensor_edges: dict[tuple[str, str], list[str]] = {}
     for row in coverage.itertuples():
-        sensor_edges.setdefault((str(row.site_id), str(row.type)), []).append(str(row.edge_id))
+        sensor_edges.setdefault((row.site_id, row.type), []).append(row.edge_id)
     status = {}
     for table in (sites, ssites):
         if "status" in table.columns:

@@ -245,6 +245,12 @@ def test_user_candidate_sites_are_snapped_and_checked(tmp_path):
         run(path)
     assert "far-away" in str(error.value) and "off the graph" in str(error.value)
     assert "bad-type" in str(error.value)
+    # a site without an id is named by its feature number
+    sites.loc[len(sites)] = [None, "terrain", "", "", shapely_point(24.6, 55.1)]
+    sites.to_file(tmp_path / "sites.gpkg", layer="sites")
+    with pytest.raises(InputError) as error:
+        run(path)
+    assert f"feature {len(sites)}, column 'site_id': value is empty" in str(error.value)
 
 
 def shapely_point(x, y):

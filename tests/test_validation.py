@@ -149,3 +149,54 @@ def test_missing_table_is_named(tmp_path):
         read_problem(tmp_path / "p")
     for name in ("nodes", "edges", "axes", "budgets"):
         assert name in str(error.value)
+
+
+def test_problem_format_empty_cells_are_named_by_row_and_column(tmp_path):
+    """An empty CSV cell is read as missing; pandas 3 keeps it missing through astype(str),
+    which once ended in an internal error. Every empty required cell is named instead."""
+    tables = _tables(random_problem(4))
+    for name, row, column in (("edges", 0, "source"), ("nodes", 2, "node_id"),
+                              ("axes", 0, "origin"), ("obstacle_sites", 1, "country"),
+                              ("obstacle_sites", 0, "edges"), ("sensor_coverage", 0, "edge_id")):
+        tables[name].iat[row, tables[name].columns.get_loc(column)] = ""  # data row row + 1
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    write_tables(folder, tables)
+    with pytest.raises(InputError) as error:
+        read_problem(folder)
+    text = str(error.value)
+    for where in ("edges, data row 1, column 'source'", "nodes, data row 3, column 'node_id'",
+                  "axes, data row 1, column 'origin'",
+                  "obstacle_sites, data row 2, column 'country'",
+                  "obstacle_sites, data row 1, column 'edges'",
+                  "sensor_coverage, data row 1, column 'edge_id'"):
+        assert where in text, where
+    assert "value is empty" in text and "node 'nan'" not in text
+    done = _cli("validate", "--problem", str(folder))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "internal error" not in done.stdout + done.stderr
+
+
+def test_every_empty_cell_of_a_problem_folder_ends_in_a_named_problem_or_a_default(tmp_path):
+    """Each cell of each table emptied in turn: a required cell is named (table, column, and
+    row or id); an optional one (capacity, evasion, threshold, status, blocks, axis
+    country) takes its default. Never any other exception."""
+    base = _tables(random_problem(2))
+    optional = {("edges", "capacity"), ("edges", "evasion"), ("axes", "threshold_min"),
+                ("axes", "country"), ("obstacle_sites", "status"), ("sensor_sites", "status"),
+                ("obstacle_options", "blocks")}
+    for name, table in base.items():
+        for column in table.columns:
+            tables = {k: v.copy().astype(object) for k, v in base.items()}
+            tables[name].iat[0, tables[name].columns.get_loc(column)] = ""
+            folder = tmp_path / f"{name}-{column}"
+            folder.mkdir()
+            write_tables(folder, tables)
+            if (name, column) in optional:
+                read_problem(folder)
+                continue
+            with pytest.raises(InputError) as error:
+                read_problem(folder)
+            named = [p for p in error.value.problems
+                     if f"{name}, " in p.where and f"column '{column}'" in p.where]
+            assert named and named[0].message == "value is empty", (name, column, error.value)
