@@ -84,10 +84,12 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
 
 
 def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
-                                time_limit: float = 600.0) -> tuple[str, float | None, float]:
+                                time_limit: float = 600.0,
+                                cuts: tuple = ()) -> tuple[str, float | None, float]:
     """Fewest interdictions that make every s-t route at least ``target`` long, in the
     time-expanded model (module docstring): (status, value, bound); the value is None
-    when no integer plan was found, the bound is the LP's or the branch-and-bound's."""
+    when no integer plan was found, the bound is the LP's or the branch-and-bound's.
+    ``cuts``: extra rows (edge ids, least number of them interdicted) known to be valid."""
     graph = problem.graph
     s, t, ds, dt = _distances(problem)
     delays = interdiction_delays(problem)
@@ -137,10 +139,17 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
     cost[state:] = 1
     integrality = np.zeros(n_vars)
     integrality[state:] = int(integer)
-    matrix = csr_matrix((values, (rows, cols)), shape=(rows[-1] + 1, n_vars))
+    least = [0] * (rows[-1] + 1)
+    for edges, count in cuts:  # sum of x over the edges >= count
+        members = [column[e] for e in edges if e in column]
+        rows.extend([len(least)] * len(members))
+        cols.extend(members)
+        values.extend([1] * len(members))
+        least.append(count)
+    matrix = csr_matrix((values, (rows, cols)), shape=(len(least), n_vars))
     with _quiet_stdout():
         result = milp(cost, integrality=integrality, bounds=Bounds(lower, upper),
-                      constraints=LinearConstraint(matrix, 0, np.inf),
+                      constraints=LinearConstraint(matrix, least, np.inf),
                       options={"time_limit": time_limit})
     if result.status == 2:
         return "infeasible", None, np.inf  # even every interdiction does not reach it

@@ -109,7 +109,8 @@ def _brute_force_reach(problem, most: int) -> dict[int, float]:
         options.site_id, options.delay_unobserved_min, strict=True)}
     arcs = [(u, v) for u, v, e in problem.graph.edges(data="edge_id") if e in delay]
     return {k: max(_interdicted_length(problem.graph, delay, set(c))
-                   for c in itertools.combinations(arcs, k)) for k in range(most + 1)}
+                   for c in itertools.combinations(arcs, k))
+            for k in range(min(most, len(arcs)) + 1)}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -152,6 +153,41 @@ def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed)
         assert time_expanded_interdictions(problem, target)[2] <= exact + 1e-9
     status, count, _ = time_expanded_interdictions(problem, reach[3] + 1, integer=True)
     assert status == "infeasible" or count > 3 + 1e-9
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_band_bound_of_the_grids_is_valid_against_brute_force(seed):
+    # benchmarks/spi_band_bound.py: each band's count is the band's own brute-force count,
+    # and neither the partition bound nor the band rows may ask for more interdictions
+    # than the whole grid needs (its brute-force count), at every target
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+    from spi_band_bound import band_counts, band_cuts, band_problem, partition_bound
+    from spi_lp_gap import time_expanded_interdictions
+
+    problem = grid_problem(5, 3, 1, seed=seed)
+    options = problem.obstacle_options
+    options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
+    reach = _brute_force_reach(problem, 3)
+    bands = {(a, b): _brute_force_reach(band_problem(problem, a, b), 3)
+             for a in range(5) for b in range(a, min(a + 3, 5))}
+    bound_used = False
+    for target in range(int(reach[0]), int(reach[3]) + 1):
+        exact = min(k for k in reach if reach[k] >= target)
+        least = band_counts(problem, 5, target, 3, 60)
+        for band, count in least.items():  # its own count, or more than brute force tried
+            own = min((k for k, reached in bands[band].items() if reached >= target),
+                      default=max(bands[band]) + 1)
+            assert count == own or count > max(bands[band]) == own - 1, (target, band)
+        assert partition_bound(least, 5) <= exact
+        cuts = tuple(band_cuts(problem, least))
+        assert time_expanded_interdictions(problem, target, integer=True, cuts=cuts)[:2] == (
+            "optimal", pytest.approx(exact))
+        assert time_expanded_interdictions(problem, target, cuts=cuts)[2] <= exact + 1e-9
+        bound_used |= partition_bound(least, 5) > 0
+    assert bound_used  # the bands needed interdictions at some target
+    assert partition_bound({(0, 0): 2, (1, 1): 2, (0, 1): 3}, 2) == 4  # disjoint bands add up
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
