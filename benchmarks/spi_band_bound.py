@@ -106,7 +106,8 @@ def main() -> None:
             problem, target, cuts=tuple(cuts), integer=integer,
             time_limit=args.integer_limit if integer else 600.0)
         whole_s = time.perf_counter() - started
-        needs = math.ceil(bound - 1e-6)
+        needs = math.ceil(bound - 1e-6) if math.isfinite(bound) else math.inf  # inf: a band
+        # cannot reach T even with every arc interdicted
         kind = "integer" if integer else "LP"
         verdict = (f"needs {needs} > {budget}: no plan reaches {target}, optimum <= {target - 1}"
                    if needs > budget else f"{kind} needs only {needs}: {target} not refuted")
