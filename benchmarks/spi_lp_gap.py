@@ -88,7 +88,8 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
                                 cuts: tuple = ()) -> tuple[str, float | None, float]:
     """Fewest interdictions that make every s-t route at least ``target`` long, in the
     time-expanded model (module docstring): (status, value, bound); the value is None
-    when no integer plan was found, the bound is the LP's or the branch-and-bound's.
+    when no integer plan was found, the bound is the LP's or the branch-and-bound's (0 when
+    the time limit came before either).
     ``cuts``: extra rows (edge ids, least number of them interdicted) known to be valid."""
     graph = problem.graph
     s, t, ds, dt = _distances(problem)
@@ -155,7 +156,7 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
         return "infeasible", None, np.inf  # even every interdiction does not reach it
     bound = result.fun if not integer or result.status == 0 else result.mip_dual_bound
     status = "optimal" if result.status == 0 else "time limit"
-    return status, result.fun, bound
+    return status, result.fun, (0.0 if bound is None else bound)  # 0: stopped before any bound
 
 
 def main() -> None:
