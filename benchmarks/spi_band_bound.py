@@ -108,10 +108,12 @@ def main() -> None:
         whole_s = time.perf_counter() - started
         needs = math.ceil(bound - 1e-6) if math.isfinite(bound) else math.inf  # inf: a band
         # cannot reach T even with every arc interdicted
-        kind = "integer" if integer else "LP"
-        verdict = (f"needs {needs} > {budget}: no plan reaches {target}, optimum <= {target - 1}"
-                   if needs > budget else f"{kind} needs only {needs}: {target} not refuted"
-                   if status == "optimal" or integer else f"LP unsolved at 600 s: {target} open")
+        if needs > budget:
+            verdict = f"needs {needs} > {budget}: no plan reaches {target}, optimum <= {target - 1}"
+        elif integer or status == "optimal":
+            verdict = f"{'integer' if integer else 'LP'} needs only {needs}: {target} not refuted"
+        else:
+            verdict = f"LP unsolved at 600 s: {target} open"
         print(f"{rows:>3}x{cols:<3} {budget:>3} {target:>4} | {len(cuts):>5} {band_s:>7.0f} "
               f"{partition_bound(least, rows):>9} | {plain:>5.2f} {bound:>11.2f} {whole_s:>7.0f}"
               f" | {verdict}", flush=True)
