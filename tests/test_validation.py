@@ -96,13 +96,19 @@ def _tables(problem):
     return {k: v.copy() for k, v in problem_to_tables(problem).items()}
 
 
+def _folder(tmp_path, name: str, tables):
+    """The tables written as a problem folder ``tmp_path / name``."""
+    folder = tmp_path / name
+    folder.mkdir()
+    write_tables(folder, tables)
+    return folder
+
+
 def test_problem_format_round_trip(tmp_path):
     from optimizer import solve_problem
 
     problem = random_problem(3)
-    folder = tmp_path / "problem"
-    folder.mkdir()
-    write_tables(folder, _tables(problem))
+    folder = _folder(tmp_path, "problem", _tables(problem))
     again = read_problem(folder)
     assert sorted(again.graph.edges) == sorted(problem.graph.edges)
     assert again.obstacle_edges == problem.obstacle_edges
@@ -119,9 +125,7 @@ def test_problem_format_lists_every_problem(tmp_path):
     tables["obstacle_options"].loc[0, "cost"] = -3             # negative cost
     tables["axes"].loc[0, "weight"] = float("nan")             # NaN
     tables["budgets"].loc[len(tables["budgets"])] = ["A", 5]   # duplicate holder
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    write_tables(folder, tables)
+    folder = _folder(tmp_path, "bad", tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     text = str(error.value)
@@ -135,9 +139,7 @@ def test_problem_format_negative_cost_is_named(tmp_path):
     tables = _tables(random_problem(4))
     tables["obstacle_options"].loc[0, "cost"] = -3
     site = tables["obstacle_options"].loc[0, "site_id"]
-    folder = tmp_path / "neg"
-    folder.mkdir()
-    write_tables(folder, tables)
+    folder = _folder(tmp_path, "neg", tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     assert f"site '{site}'" in str(error.value) and "cost" in str(error.value)
@@ -159,9 +161,7 @@ def test_problem_format_empty_cells_are_named_by_row_and_column(tmp_path):
                               ("axes", 0, "origin"), ("obstacle_sites", 1, "country"),
                               ("obstacle_sites", 0, "edges"), ("sensor_coverage", 0, "edge_id")):
         tables[name].iat[row, tables[name].columns.get_loc(column)] = ""  # data row row + 1
-    folder = tmp_path / "empty"
-    folder.mkdir()
-    write_tables(folder, tables)
+    folder = _folder(tmp_path, "empty", tables)
     with pytest.raises(InputError) as error:
         read_problem(folder)
     text = str(error.value)
@@ -189,9 +189,7 @@ def test_every_empty_cell_of_a_problem_folder_ends_in_a_named_problem_or_a_defau
         for column in table.columns:
             tables = {k: v.copy().astype(object) for k, v in base.items()}
             tables[name].iat[0, tables[name].columns.get_loc(column)] = ""
-            folder = tmp_path / f"{name}-{column}"
-            folder.mkdir()
-            write_tables(folder, tables)
+            folder = _folder(tmp_path, f"{name}-{column}", tables)
             if (name, column) in optional:
                 read_problem(folder)
                 continue
