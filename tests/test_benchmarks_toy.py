@@ -132,18 +132,27 @@ def test_fewest_interdictions_model_of_the_grid_gap_benchmark_matches_brute_forc
     assert fewest_interdictions(problem, reach[2] + 1, integer=True) > 2 - 1e-9
 
 
+def _binding_grid(rows: int, cols: int, seed: int):
+    """A small Israeli-Wood grid (benchmarks/instances.py, R = 1) with delays cut to 1..7, so
+    that an interdicted arc still carries routes and the counts are not all 1; puts
+    benchmarks/ on the import path."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+
+    problem = grid_problem(rows, cols, 1, seed=seed)
+    options = problem.obstacle_options
+    options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
+    return problem
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_time_expanded_count_of_the_grid_gap_benchmark_matches_brute_force(seed):
     # benchmarks/spi_lp_gap.py's second count, a length-bounded cut over (node, length)
     # states; small delays (1..7), so that an interdicted arc still carries routes
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from instances import grid_problem
+    problem = _binding_grid(3, 4, seed)
     from spi_lp_gap import time_expanded_interdictions
 
-    problem = grid_problem(3, 4, 1, seed=seed)
-    options = problem.obstacle_options
-    options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
     reach = _brute_force_reach(problem, 3)
     assert reach[3] > reach[1]  # the delays bind: the counts below are not all 1
     for target in range(int(reach[0]), int(reach[3]) + 1):
@@ -160,15 +169,10 @@ def test_band_bound_of_the_grids_is_valid_against_brute_force(seed):
     # benchmarks/spi_band_bound.py: each band's count is the band's own brute-force count,
     # and neither the partition bound nor the band rows may ask for more interdictions
     # than the whole grid needs (its brute-force count), at every target
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from instances import grid_problem
+    problem = _binding_grid(5, 3, seed)
     from spi_band_bound import band_counts, band_cuts, band_problem, partition_bound
     from spi_lp_gap import time_expanded_interdictions
 
-    problem = grid_problem(5, 3, 1, seed=seed)
-    options = problem.obstacle_options
-    options["delay_unobserved_min"] = options["delay_unobserved_min"] % 7 + 1
     reach = _brute_force_reach(problem, 3)
     bands = {(a, b): _brute_force_reach(band_problem(problem, a, b), 3)
              for a in range(5) for b in range(a, min(a + 3, 5))}
