@@ -42,7 +42,8 @@ def snip_problem(budget: int, *, folder: Path = SHARED / "snip", factor: float =
 
 def grid_problem(rows: int, cols: int, budget: int, seed: int) -> Problem:
     """Israeli-Wood grid: s -> first column, last column -> t, forward horizontal arcs,
-    vertical arcs both ways; length c ~ U{1..10}, interdiction delay d ~ U{1..100},
+    vertical arcs both ways (also in the first and last columns, which no shortest route
+    uses: the s and t arcs cost 0); length c ~ U{1..10}, interdiction delay d ~ U{1..100},
     unit cost, budget R. The s and t arcs have length 0 and cannot be interdicted."""
     rng = random.Random(seed)
     graph = nx.DiGraph()
