@@ -186,6 +186,14 @@ def test_band_bound_of_the_grids_is_valid_against_brute_force(seed):
             assert count == own or count > max(bands[band]) == own - 1, (target, band)
         assert partition_bound(least, 5) <= exact
         cuts = tuple(band_cuts(problem, least))
+        # each row covers every arc inside its band, the vertical ones too (a band's plans
+        # may interdict them; a row without them would be stronger than valid)
+        for arcs, count in cuts:
+            rows = {int(n.split("_")[0]) for e in arcs for n in e.split(">") if "_" in n}
+            top, bottom = min(rows), max(rows)
+            inside = {e for u, v, e in problem.graph.edges(data="edge_id")
+                      if all(n in "st" or top <= int(n.split("_")[0]) <= bottom for n in (u, v))}
+            assert set(arcs) == inside and least[top, bottom] == count
         assert time_expanded_interdictions(problem, target, integer=True, cuts=cuts)[:2] == (
             "optimal", pytest.approx(exact))
         assert time_expanded_interdictions(problem, target, cuts=cuts)[2] <= exact + 1e-9
