@@ -9,7 +9,10 @@ Loop (covering decomposition / outer approximation, one master for all objective
 4. apply the master's plan, and every improving plan the solver met on the way, on the
    graph and evaluate every family exactly (the oracle): a lower bound; keep the best plan;
 5. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
-   and cuts those plans violate and go to 3; a time or round limit stops with the gap.
+   and cuts those plans violate and go to 3; a time or round limit stops with the gap;
+6. a delay solve stopped unproven spends the rest of its time (it keeps 20 % of its limit
+   for this) on masters restricted to the options near the attacker's fastest routes under
+   its best plan (a neighbourhood search; it improves the plan, never the bound).
 
 With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
 spend while keeping the objective at its optimum (ties broken by the cheaper plan).
@@ -133,6 +136,9 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
     def remaining() -> float:
         return settings.time_limit_s - (time.perf_counter() - started)
 
+    # a delay solve keeps the end of its time limit for a neighbourhood search (_polish)
+    polish = years == 1 and "delay" in weights and bool(master.okeys)
+    reserve = POLISH_SHARE * settings.time_limit_s if polish else 0.0
     lp_rounds, relaxed = _relaxation_cuts(master, stages, settings, remaining,
                                           single, weights)
     if relaxed is not None:
@@ -145,7 +151,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         rounds += 1
         master_settings = replace(settings, gap_rel=master_gap)
         found: list = []
-        outcome = solve_milp(master.prob, master_settings, time_limit=remaining(),
+        outcome = solve_milp(master.prob, master_settings, time_limit=remaining() - reserve,
                              incumbents=found, tuning=tuning,
                              start=_start(master, best[1]) if best is not None else None)
         if outcome.status in ("infeasible", "unbounded"):
@@ -196,13 +202,24 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             # within a factor 10 of the gap asked for, go straight to it: a last loose
             # master would be solved again in full once it adds nothing
             master_gap = tol if master_gap < 10 * tol else master_gap
-        if remaining() <= 0:
+        if remaining() <= reserve:
             status, termination = "feasible", "time limit"
             break
         if rounds >= max_rounds:
             status, termination = "feasible", "round limit"
             break
 
+    if polish and status == "feasible" and best is not None and remaining() > 1.0:
+        before = best_value
+        best, best_value, best_values, polished = _polish(
+            master, network, stages, weights, settings, remaining, best, best_value,
+            best_values)
+        rounds += polished
+        termination += (f"; neighbourhood search: {polished} rounds, plan value "
+                        f"{before:.6g} -> {best_value:.6g}")
+        if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
+            status = "optimal"  # the bound is the main loop's, valid for every plan
+            termination += ", bound reached"
     rounds += lp_rounds
     spend_status = "not run"
     if status == "optimal" and prefer_cheaper:
@@ -311,6 +328,84 @@ MASTER_TUNING = {"mip_pscost_minreliable": 0}
 # take under 2 s each, but many more rounds).
 PRIMAL_TUNING = {**MASTER_TUNING, "mip_heuristic_effort": 0.3}
 PRIMAL_AFTER_S = 10.0
+
+
+# A delay solve that runs out of time keeps this share of its limit for a neighbourhood
+# search around its best plan (``_polish``), and starts with this many free options.
+POLISH_SHARE = 0.2
+POLISH_OPTIONS = 300
+
+
+def _near_options(network: Network, family, choice: Choice, keys: list, size: int) -> set:
+    """The ``size`` obstacle options closest to the attacker's fastest routes under the plan:
+    each scored by the least slack, over the axes, of its edges, the slack of an edge being
+    the fastest time through it minus the fastest time (with the plan's delays applied)."""
+    effect = network.effect(choice)
+    weights = network.time + effect.delay
+    keep = ~effect.blocked
+    slack = np.full(len(network.edge_ids), np.inf)
+    for axis in family.axes:
+        d_from, _ = network.shortest(weights, keep, axis.origin)
+        fastest = d_from[network.node_pos[axis.objective]]
+        if not np.isfinite(fastest):
+            continue
+        d_to, _ = network.shortest(weights, keep, axis.objective, reverse=True)
+        slack = np.minimum(slack, d_from[network.src] + weights + d_to[network.dst] - fastest)
+    score = {key: float(slack[network.site_edges[key[0]]].min(initial=np.inf)) for key in keys}
+    return set(sorted(keys, key=lambda key: (score[key], key))[:size])
+
+
+def _polish(master, network, stages, weights, settings, remaining, best, best_value,
+            best_values) -> tuple:
+    """Neighbourhood search around the best plan of a delay solve that ran out of time.
+
+    The master is solved with every obstacle option fixed at 0 but the best plan's and the
+    ``POLISH_OPTIONS`` options nearest the attacker's fastest routes under it, with route
+    generation as in the main loop (every route added is valid for the whole master). Each
+    better plan moves the neighbourhood to it; a neighbourhood that gives nothing better is
+    doubled once more, then the search stops. Restricted masters bound only their
+    neighbourhood, so no bound is taken from them. Returns the best plan, its value and
+    family values, and the rounds run."""
+    view, families = stages[0]
+    family = next(f for f in families if f.name == "delay")
+    keys = list(master.okeys)
+    obstacle = set(keys)
+    size, rounds = POLISH_OPTIONS, 0
+    while remaining() > 1.0:
+        free = _near_options(network, family, best[0][-1], keys, size) | set(best[1])
+        fixed = {var: var.upBound for key, var in master.build[0].items()
+                 if key in obstacle and key not in free and not var.lowBound}
+        for var in fixed:
+            var.upBound = 0
+        improved = False
+        try:
+            while remaining() > 1.0:
+                rounds += 1
+                found: list = []
+                outcome = solve_milp(master.prob, settings, time_limit=remaining(),
+                                     incumbents=found, tuning=MASTER_TUNING,
+                                     start=_start(master, best[1]))
+                if not outcome.has_solution:
+                    break
+                solved, plans = _round_plans(master, stages, found)
+                for _, choices_k, years_k in plans:
+                    value_k, values_k = _evaluate(stages, weights, network, choices_k)
+                    if value_k > best_value + 1e-9 * max(abs(best_value), 1.0):
+                        best_value, best, best_values = value_k, (choices_k, years_k), values_k
+                        improved = True
+                log.info("neighbourhood round %d (%d options free): master %s in %.2fs, "
+                         "best %.6g", rounds, len(free), outcome.status, outcome.runtime_s,
+                         best_value)
+                if not sum(_separate_plans(network, stages, solved, plans)):
+                    break  # the neighbourhood's best plan (within the gap) is verified
+        finally:
+            for var, upper in fixed.items():
+                var.upBound = upper
+        if not improved:
+            if size >= len(keys) or size > POLISH_OPTIONS:
+                break
+            size *= 2
+    return best, best_value, best_values, rounds
 
 
 def _relaxation_cuts(master, stages, settings, remaining, single,

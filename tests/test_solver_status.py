@@ -201,3 +201,44 @@ def test_the_lp_cutting_loop_runs_on_at_a_still_bound_until_nothing_is_violated(
     rounds, _ = optimizer.solve._relaxation_cuts(
         master, [(master, [family])], settings, lambda: 600.0, None, {})
     assert rounds == family.calls == 30
+
+
+def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
+    # A delay solve that ends unproven (here at its round limit, after one master) spends
+    # what is left on neighbourhoods of its best plan: the plan only gets better (NetworkX
+    # verifies it like every plan), and the bound stays the main loop's, valid for all plans.
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+
+    problem = grid_problem(10, 20, 3, seed=1)
+
+    def solve(**kwargs):
+        return solve_problem(problem, objective_weights={"delay": 1.0}, prefer_cheaper=False,
+                             **kwargs).report
+
+    optimum = solve()
+    assert optimum.status == "optimal" and optimum.objective == pytest.approx(81 / 60)
+    search, bounds = optimizer.solve._polish, []
+
+    def recorded(master, *args):  # the master's variable bounds before and after the search
+        bounds.append({v.name: (v.lowBound, v.upBound) for v in master.prob.variables()})
+        result = search(master, *args)
+        bounds.append({v.name: (v.lowBound, v.upBound) for v in master.prob.variables()})
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(optimizer.solve, "_polish", recorded)
+        searched = solve(max_rounds=1)
+    assert len(bounds) == 2 and bounds[0] == {k: bounds[1][k] for k in bounds[0]}  # restored
+    with monkeypatch.context() as patch:
+        patch.setattr(optimizer.solve, "_polish",
+                      lambda *args: (args[6], args[7], args[8], 0))  # no search
+        alone = solve(max_rounds=1)
+    assert alone.status == "feasible" and alone.objective < optimum.objective - 1e-9
+    assert "neighbourhood search" in searched.termination
+    assert searched.objective == pytest.approx(optimum.objective)
+    assert searched.bound == pytest.approx(alone.bound) and searched.bound >= optimum.objective
+    # the bound of the main loop meets the better plan: proven, by that bound alone
+    assert searched.status == "optimal" and searched.gap <= 1e-9
