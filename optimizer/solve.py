@@ -211,13 +211,16 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
 
     if polish and status == "feasible" and best is not None and remaining() > 1.0:
         before = best_value
+        def proven(value: float) -> bool:
+            return upper - value <= tol * max(abs(value), abs(upper), 1e-9) + 1e-9
+
         best, best_value, best_values, polished = _polish(
             master, network, stages, weights, settings, remaining, best, best_value,
-            best_values)
+            best_values, proven)
         rounds += polished
         termination += (f"; neighbourhood search: {polished} rounds, plan value "
                         f"{before:.6g} -> {best_value:.6g}")
-        if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
+        if proven(best_value):
             status = "optimal"  # the bound is the main loop's, valid for every plan
             termination += ", bound reached"
     rounds += lp_rounds
@@ -356,7 +359,7 @@ def _near_options(network: Network, family, choice: Choice, keys: list, size: in
 
 
 def _polish(master, network, stages, weights, settings, remaining, best, best_value,
-            best_values) -> tuple:
+            best_values, proven) -> tuple:
     """Neighbourhood search around the best plan of a delay solve that ran out of time.
 
     The master is solved with every obstacle option fixed at 0 but the best plan's and the
@@ -364,14 +367,15 @@ def _polish(master, network, stages, weights, settings, remaining, best, best_va
     generation as in the main loop (every route added is valid for the whole master). Each
     better plan moves the neighbourhood to it; a neighbourhood that gives nothing better is
     doubled once more, then the search stops. Restricted masters bound only their
-    neighbourhood, so no bound is taken from them. Returns the best plan, its value and
-    family values, and the rounds run."""
-    view, families = stages[0]
+    neighbourhood, so no bound is taken from them; ``proven(value)`` says when a plan's
+    value meets the main loop's bound, which ends the search. Returns the best plan, its
+    value and family values, and the rounds run."""
+    _, families = stages[0]
     family = next(f for f in families if f.name == "delay")
     keys = list(master.okeys)
     obstacle = set(keys)
     size, rounds = POLISH_OPTIONS, 0
-    while remaining() > 1.0:
+    while remaining() > 1.0 and not proven(best_value):
         free = _near_options(network, family, best[0][-1], keys, size) | set(best[1])
         fixed = {var: var.upBound for key, var in master.build[0].items()
                  if key in obstacle and key not in free and not var.lowBound}
@@ -396,8 +400,9 @@ def _polish(master, network, stages, weights, settings, remaining, best, best_va
                 log.info("neighbourhood round %d (%d options free): master %s in %.2fs, "
                          "best %.6g", rounds, len(free), outcome.status, outcome.runtime_s,
                          best_value)
-                if not sum(_separate_plans(network, stages, solved, plans)):
-                    break  # the neighbourhood's best plan (within the gap) is verified
+                if proven(best_value) or not sum(_separate_plans(network, stages, solved,
+                                                                  plans)):
+                    break  # optimal, or the neighbourhood's best plan (within the gap)
         finally:
             for var, upper in fixed.items():
                 var.upBound = upper
