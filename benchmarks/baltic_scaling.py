@@ -46,6 +46,8 @@ def main(sizes: list[float], threads: int, limit: float | None, objectives: list
                   f"{report.status:>8} {report.family_values[objective]:>8.2f} {gap:>6} "
                   f"{report.rounds:>6} {report.routes:>6} {seconds:>7.1f} {peak_mb():>7.0f}",
                   flush=True)
+            if report.status != "optimal":  # how it stopped, and what the search added
+                print(f"{'':>7} stopped: {report.termination}", flush=True)
     # end to end on the default, graph from the cache (built above)
     t0 = time.perf_counter()
     prepared = prepare(base)
