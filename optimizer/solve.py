@@ -210,10 +210,10 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             break
 
     if polish and status == "feasible" and best is not None and remaining() > 1.0:
-        before = best_value
         def proven(value: float) -> bool:
             return upper - value <= tol * max(abs(value), abs(upper), 1e-9) + 1e-9
 
+        before = best_value
         best, best_value, best_values, polished = _polish(
             master, network, stages, weights, settings, remaining, best, best_value,
             best_values, proven)
