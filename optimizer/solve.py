@@ -11,8 +11,9 @@ Loop (covering decomposition / outer approximation, one master for all objective
 5. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
    and cuts those plans violate and go to 3; a time or round limit stops with the gap;
 6. a delay solve stopped unproven spends the rest of its time (it keeps 20 % of its limit
-   for this) on masters restricted to the options near the attacker's fastest routes under
-   its best plan (a neighbourhood search; it improves the plan, never the bound).
+   for this while its plan is more than 0.1 % below its bound) on masters restricted to
+   the options near the attacker's fastest routes under its best plan (a neighbourhood
+   search; it improves the plan, never the bound).
 
 With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
 spend while keeping the objective at its optimum (ties broken by the cheaper plan).
