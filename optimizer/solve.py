@@ -11,9 +11,8 @@ Loop (covering decomposition / outer approximation, one master for all objective
 5. stop when bound - best <= gap_rel * |best| (proven optimal), else add the routes
    and cuts those plans violate and go to 3; a time or round limit stops with the gap;
 6. a delay solve stopped unproven spends the rest of its time (it keeps 20 % of its limit
-   for this while its plan is more than 0.1 % below its bound) on masters restricted to
-   the options near the attacker's fastest routes under its best plan (a neighbourhood
-   search; it improves the plan, never the bound).
+   for this) on masters restricted to the options near the attacker's fastest routes under
+   its best plan (a neighbourhood search; it improves the plan, never the bound).
 
 With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
 spend while keeping the objective at its optimum (ties broken by the cheaper plan).
@@ -139,7 +138,7 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
 
     # a delay solve keeps the end of its time limit for a neighbourhood search (_polish)
     polish = years == 1 and "delay" in weights and bool(master.okeys)
-    reserve = 0.0
+    reserve = POLISH_SHARE * settings.time_limit_s if polish else 0.0
     lp_rounds, relaxed = _relaxation_cuts(master, stages, settings, remaining,
                                           single, weights)
     if relaxed is not None:
@@ -152,8 +151,6 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         rounds += 1
         master_settings = replace(settings, gap_rel=master_gap)
         found: list = []
-        if polish:
-            reserve = _polish_reserve(settings.time_limit_s, best_value, upper)
         outcome = solve_milp(master.prob, master_settings, time_limit=remaining() - reserve,
                              incumbents=found, tuning=tuning,
                              start=_start(master, best[1]) if best is not None else None)
@@ -337,23 +334,9 @@ PRIMAL_AFTER_S = 10.0
 
 
 # A delay solve that runs out of time keeps this share of its limit for a neighbourhood
-# search around its best plan (``_polish``) while its plan is further than POLISH_MIN_GAP
-# from its bound, and the search starts with this many free options.
+# search around its best plan (``_polish``), and starts with this many free options.
 POLISH_SHARE = 0.2
-POLISH_MIN_GAP = 1e-3
 POLISH_OPTIONS = 300
-
-
-def _polish_reserve(limit: float, best_value: float, upper: float) -> float:
-    """Seconds a delay master leaves for the neighbourhood search: ``POLISH_SHARE`` of the
-    limit while no plan is known or the best is more than ``POLISH_MIN_GAP`` below the
-    bound, none once it is closer. Near its bound a master searching to the end found more
-    than the search did (Baltic 4 km cells, gap 0.05 %: 599.05 with the whole limit, 598.9-
-    599.1 with 20 % of it searched; at 3 km, gap 1.2 %, the search raised 601.5 to 608.3)."""
-    if (math.isfinite(best_value) and math.isfinite(upper)
-            and relative_gap(best_value, upper) <= POLISH_MIN_GAP):
-        return 0.0
-    return POLISH_SHARE * limit
 
 
 def _near_options(network: Network, family, choice: Choice, keys: list, size: int) -> set:

@@ -1,6 +1,5 @@
 """Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
 
-import math
 import random
 
 import pulp
@@ -243,12 +242,3 @@ def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
     assert searched.bound == pytest.approx(alone.bound) and searched.bound >= optimum.objective
     # the bound of the main loop meets the better plan: proven, by that bound alone
     assert searched.status == "optimal" and searched.gap <= 1e-9
-
-
-def test_the_search_keeps_its_share_only_while_the_plan_is_far_from_its_bound():
-    reserve = optimizer.solve._polish_reserve
-    share, least = optimizer.solve.POLISH_SHARE, optimizer.solve.POLISH_MIN_GAP
-    assert reserve(300, -math.inf, 610.0) == share * 300  # no plan yet
-    assert reserve(300, 600.0, math.inf) == share * 300  # no bound yet
-    assert reserve(300, 603.0, 610.0) == share * 300  # 1.1 % below its bound
-    assert reserve(300, 610.0 * (1 - least / 2), 610.0) == 0.0  # close: the master keeps it
