@@ -136,6 +136,9 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
     def remaining() -> float:
         return settings.time_limit_s - (time.perf_counter() - started)
 
+    def proven(value: float) -> bool:  # the bound so far proves a plan of this value optimal
+        return upper - value <= tol * max(abs(value), abs(upper), 1e-9) + 1e-9
+
     # a delay solve keeps the end of its time limit for a neighbourhood search (_polish)
     polish = years == 1 and "delay" in weights and bool(master.okeys)
     reserve = POLISH_SHARE * settings.time_limit_s if polish else 0.0
@@ -178,11 +181,9 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         # the master's plan and its earlier incumbents: evaluate them (a better plan may be
         # among them) and later separate at them, several plans' cuts per master solve
         solved, plans = _round_plans(master, stages, found)
-        for _, choices_k, years_k in plans:
-            value_k, values_k = _evaluate(stages, weights, network, choices_k)
-            if value_k > best_value:
-                best_value, best, best_values = value_k, (choices_k, years_k), values_k
-        if upper - best_value <= tol * max(abs(best_value), abs(upper), 1e-9) + 1e-9:
+        best, best_value, best_values = _keep_best(network, stages, weights, plans, best,
+                                                   best_value, best_values)
+        if proven(best_value):
             status, termination = "optimal", "bound reached"
             break
         if single is not None and hasattr(single, "tighten") and math.isfinite(upper):
@@ -210,9 +211,6 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             break
 
     if polish and status == "feasible" and best is not None and remaining() > 1.0:
-        def proven(value: float) -> bool:
-            return upper - value <= tol * max(abs(value), abs(upper), 1e-9) + 1e-9
-
         before = best_value
         best, best_value, best_values, polished = _polish(
             master, network, stages, weights, settings, remaining, best, best_value,
@@ -276,6 +274,17 @@ def _round_plans(master, stages, found: list) -> tuple[list, list]:
             seen.add(_plan_key(choices_k))
             plans.append((solution, choices_k, master.build_years()))
     return solved, plans
+
+
+def _keep_best(network, stages, weights, plans: list, best, best_value: float,
+               best_values: dict, margin: float = 0.0) -> tuple:
+    """Evaluate a round's plans exactly and keep the best: a plan replaces the best one
+    when its value is more than ``margin`` above it. Returns (best, value, family values)."""
+    for _, choices, years in plans:
+        value, values = _evaluate(stages, weights, network, choices)
+        if value > best_value + margin:
+            best_value, best, best_values = value, (choices, years), values
+    return best, best_value, best_values
 
 
 def _separate_plans(network, stages, solved: list, plans: list) -> list[int]:
@@ -372,13 +381,12 @@ def _polish(master, network, stages, weights, settings, remaining, best, best_va
     value and family values, and the rounds run."""
     _, families = stages[0]
     family = next(f for f in families if f.name == "delay")
-    keys = list(master.okeys)
-    obstacle = set(keys)
+    keys, build = list(master.okeys), master.build[0]
     size, rounds = POLISH_OPTIONS, 0
     while remaining() > 1.0 and not proven(best_value):
         free = _near_options(network, family, best[0][-1], keys, size) | set(best[1])
-        fixed = {var: var.upBound for key, var in master.build[0].items()
-                 if key in obstacle and key not in free and not var.lowBound}
+        fixed = {build[key]: build[key].upBound for key in keys
+                 if key not in free and not build[key].lowBound}
         for var in fixed:
             var.upBound = 0
         improved = False
@@ -392,11 +400,11 @@ def _polish(master, network, stages, weights, settings, remaining, best, best_va
                 if not outcome.has_solution:
                     break
                 solved, plans = _round_plans(master, stages, found)
-                for _, choices_k, years_k in plans:
-                    value_k, values_k = _evaluate(stages, weights, network, choices_k)
-                    if value_k > best_value + 1e-9 * max(abs(best_value), 1.0):
-                        best_value, best, best_values = value_k, (choices_k, years_k), values_k
-                        improved = True
+                before = best_value
+                best, best_value, best_values = _keep_best(
+                    network, stages, weights, plans, best, best_value, best_values,
+                    margin=1e-9 * max(abs(best_value), 1.0))
+                improved = improved or best_value > before
                 log.info("neighbourhood round %d (%d options free): master %s in %.2fs, "
                          "best %.6g", rounds, len(free), outcome.status, outcome.runtime_s,
                          best_value)
