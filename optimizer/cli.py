@@ -166,8 +166,11 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
 @click.option("--objective", type=click.Choice(["blocked", "delay", "detection", "throughput"]),
               help="Objective (default: the scenario's [solve] objective).")
 @click.option("--weights", help="Combined objectives, e.g. blocked=1,delay=0.01.")
-@click.option("--mode", type=click.Choice(["national", "joint", "pooled"]))
-@click.option("--solver", type=click.Choice(["highs", "cbc"]))
+@click.option("--mode", type=click.Choice(["national", "joint", "pooled"]),
+              help="Budgets: each country alone, one plan with national budgets, or one "
+                   "shared budget (default: the scenario's [solve] mode).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]),
+              help="MILP solver (default: the scenario's [solve] solver, HiGHS).")
 @click.option("--time-limit", type=float, help="Seconds for the whole solve.")
 @click.option("--gap", type=float, help="Relative gap that counts as proven optimal.")
 @click.option("--threads", type=click.IntRange(min=1),
