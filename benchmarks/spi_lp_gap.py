@@ -55,16 +55,19 @@ def _distances(problem):
     return s, t, ds, dt
 
 
-def fewest_interdictions(problem, target: float, integer: bool = False) -> float | None:
-    """Fewest interdictions (LP: x in [0, 1]; ``integer``: x binary) that make every s-t
-    route at least ``target`` long; None if even interdicting every arc does not."""
+def boxed_dual(problem, target: float, integer: bool = False):
+    """The direct dual MILP at a target: node labels kept in [d(s,i), target - d(i,t)], arcs
+    on no route shorter than the target dropped, each delay capped at target minus the
+    shortest route through its arc, and pi_t >= target. Its plans are exactly those whose
+    shortest s-t route is at least ``target`` long. Returns the problem (no objective set)
+    and the interdiction variables by arc (u, v); None if the target is already met."""
     graph = problem.graph
     s, t, ds, dt = _distances(problem)
     if target <= ds[t]:
-        return 0.0
+        return None
     delays = interdiction_delays(problem)
     nodes = [n for n in graph if n in ds and n in dt and ds[n] + dt[n] < target] + [t]
-    prob = pulp.LpProblem("fewest", pulp.LpMinimize)
+    prob = pulp.LpProblem("boxed_dual", pulp.LpMinimize)
     pi = {n: prob.add_variable(f"pi_{i}", ds[n], target - dt[n]) for i, n in enumerate(nodes)}
     x = {}
     for u, v, d in graph.edges(data=True):
@@ -79,6 +82,16 @@ def fewest_interdictions(problem, target: float, integer: bool = False) -> float
         prob += pi[v] - pi[u] - term <= d["time_min"]
     prob += pi[s] == 0
     prob += pi[t] >= target
+    return prob, x
+
+
+def fewest_interdictions(problem, target: float, integer: bool = False) -> float | None:
+    """Fewest interdictions (LP: x in [0, 1]; ``integer``: x binary) that make every s-t
+    route at least ``target`` long; None if even interdicting every arc does not."""
+    model = boxed_dual(problem, target, integer)
+    if model is None:
+        return 0.0
+    prob, x = model
     prob += pulp.lpSum(x.values())
     return solve_milp(prob, SolverSettings(), relax=not integer).objective
 

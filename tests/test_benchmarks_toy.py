@@ -224,3 +224,24 @@ def test_cover_bound_prototype_decides_every_target_like_brute_force(seed):
                 assert verdict == "refuted" and (detail is None or detail > budget)
         best, upper, _ = bisect(CoverBound(problem), int(base), int(optimum) + 50, 60, 120)
         assert (best, upper) == (optimum, optimum + 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_target_milp_decides_every_target_like_brute_force(seed):
+    # benchmarks/spi_target.py: a target is reached (by a plan within the budget whose
+    # shortest route, recomputed with NetworkX, is that long) exactly when brute force
+    # reaches it, and refuted otherwise; small delays, so that plans need several arcs
+    problem = _binding_grid(3, 4, seed)
+    from spi_target import interdicted_length, reach_target
+
+    reach = _brute_force_reach(problem, 3)
+    assert reach[3] > reach[1]
+    for budget in (1, 2, 3):
+        for target in range(int(reach[0]), int(reach[budget]) + 3):
+            verdict, plan, _ = reach_target(problem, target, budget, 60)
+            if target <= reach[budget]:
+                assert verdict == "reached", (budget, target)
+                assert len(plan) <= budget
+                assert target <= interdicted_length(problem, plan) <= reach[budget]
+            else:
+                assert (verdict, plan) == ("refuted", None), (budget, target)
