@@ -101,12 +101,17 @@ def _interdicted_length(graph, delay: dict, chosen: set) -> float:
     return nx.shortest_path_length(graph, "s", "t", weight=weight)
 
 
+def _delays(problem) -> dict[str, float]:
+    """Each interdictable arc's delay, by edge id."""
+    options = problem.obstacle_options
+    return {problem.obstacle_edges[s][0]: d for s, d in zip(
+        options.site_id, options.delay_unobserved_min, strict=True)}
+
+
 def _brute_force_reach(problem, most: int) -> dict[int, float]:
     """The longest shortest s-t path with k interdictions, for every k up to ``most``."""
     import itertools
-    options = problem.obstacle_options
-    delay = {problem.obstacle_edges[s][0]: d for s, d in zip(
-        options.site_id, options.delay_unobserved_min, strict=True)}
+    delay = _delays(problem)
     arcs = [(u, v) for u, v, e in problem.graph.edges(data="edge_id") if e in delay]
     return {k: max(_interdicted_length(problem.graph, delay, set(c))
                    for c in itertools.combinations(arcs, k))
@@ -236,12 +241,15 @@ def test_target_milp_decides_every_target_like_brute_force(seed):
 
     reach = _brute_force_reach(problem, 3)
     assert reach[3] > reach[1]
+    delay = _delays(problem)
     for budget in (1, 2, 3):
         for target in range(int(reach[0]), int(reach[budget]) + 3):
             verdict, plan, _ = reach_target(problem, target, budget, 60)
             if target <= reach[budget]:
                 assert verdict == "reached", (budget, target)
                 assert len(plan) <= budget
-                assert target <= interdicted_length(problem, plan) <= reach[budget]
+                length = _interdicted_length(problem.graph, delay, set(plan))
+                assert target <= length <= reach[budget]
+                assert interdicted_length(problem, plan) == length  # the script's own value
             else:
                 assert (verdict, plan) == ("refuted", None), (budget, target)
