@@ -12,7 +12,9 @@ Loop (covering decomposition / outer approximation, one master for all objective
    and cuts those plans violate and go to 3; a time or round limit stops with the gap;
 6. a delay solve stopped unproven spends the rest of its time (it keeps 20 % of its limit
    for this) on masters restricted to the options near the attacker's fastest routes under
-   its best plan (a neighbourhood search; it improves the plan, never the bound).
+   its best plan (a neighbourhood search; it improves the plan, never the bound); where
+   plans hold few options, half of that time goes first to a tabu search over plans
+   (``optimizer.swap``), which finds strong plans where masters are slow to.
 
 With ``prefer_cheaper`` a proven optimum is followed by a second phase that minimises
 spend while keeping the objective at its optimum (ties broken by the cheaper plan).
@@ -37,6 +39,7 @@ from optimizer.models import FAMILIES, Master
 from optimizer.plan import Plan, SolveReport
 from optimizer.problem import Problem, check_problem
 from optimizer.solvers import SolverSettings, relative_gap, solve_milp
+from optimizer.swap import affordable, swap_search
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +213,22 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             status, termination = "feasible", "round limit"
             break
 
+    if polish and status in ("feasible", "no_solution") and remaining() > 1.0 \
+            and affordable(master) <= SWAP_MAX_OPTIONS:
+        # plans of few options: a tabu search over plans first (half the time left)
+        before = best_value
+        delay = next(f for f in probe if f.name == "delay")
+        swapped = swap_search(master, network, delay.axes, best[0][-1] if best else seed,
+                              lambda choice: _evaluate(stages, weights, network, [choice]),
+                              deadline=time.perf_counter() + remaining() / 2)
+        if swapped.value > best_value:
+            best = ([swapped.choice], _build_years(master, swapped.choice))
+            best_value, best_values, status = swapped.value, swapped.values, "feasible"
+        came = f"{before:.6g} -> " if math.isfinite(before) else ""
+        termination += (f"; swap search: {swapped.iterations} iterations, plan value "
+                        f"{came}{best_value:.6g}")
+        log.info("swap search: %d iterations, %d evaluations, plan value %.6g -> %.6g",
+                 swapped.iterations, swapped.evaluations, before, best_value)
     if polish and status == "feasible" and best is not None and remaining() > 1.0:
         before = best_value
         best, best_value, best_values, polished = _polish(
@@ -300,6 +319,12 @@ def _separate_plans(network, stages, solved: list, plans: list) -> list[int]:
     return added
 
 
+def _build_years(master, choice: Choice) -> dict:
+    """A single-year plan's options as built in year 1 (the master's build variables)."""
+    keys = [*choice.obstacles.items(), *choice.sensors]
+    return {key: 1 for key in keys if key in master.build[0]}
+
+
 def _start(master, build_years: dict) -> dict:
     """A plan as a start for the master: the value of every build variable."""
     return {var: float(build_years.get(key) == year + 1)
@@ -346,6 +371,9 @@ PRIMAL_AFTER_S = 10.0
 # search around its best plan (``_polish``), and starts with this many free options.
 POLISH_SHARE = 0.2
 POLISH_OPTIONS = 300
+# ... and, if its plans hold at most SWAP_MAX_OPTIONS options, spends half of that first on
+# a swap search (a tabu search over plans, ``optimizer.swap``).
+SWAP_MAX_OPTIONS = 50
 
 
 def _near_options(network: Network, family, choice: Choice, keys: list, size: int) -> set:

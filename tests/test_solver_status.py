@@ -220,6 +220,7 @@ def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
 
     optimum = solve()
     assert optimum.status == "optimal" and optimum.objective == pytest.approx(81 / 60)
+    monkeypatch.setattr(optimizer.solve, "SWAP_MAX_OPTIONS", 0)  # no swap search first
     search, bounds = optimizer.solve._polish, []
 
     def recorded(master, *args):  # the master's variable bounds before and after the search
@@ -242,3 +243,30 @@ def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
     assert searched.bound == pytest.approx(alone.bound) and searched.bound >= optimum.objective
     # the bound of the main loop meets the better plan: proven, by that bound alone
     assert searched.status == "optimal" and searched.gap <= 1e-9
+
+
+def test_a_delay_solve_stopped_early_with_small_plans_runs_the_swap_search_first(monkeypatch):
+    # Plans of at most SWAP_MAX_OPTIONS options (here 3): before the neighbourhood search
+    # (switched off here), a tabu search over plans from the best plan; it finds the optimum,
+    # and the main loop's bound proves it. Larger plans (the limit lowered to 2) skip it.
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+
+    problem = grid_problem(10, 20, 3, seed=1)
+    monkeypatch.setattr(optimizer.solve, "_polish", lambda *args: (args[6], args[7], args[8], 0))
+
+    def solve():
+        return solve_problem(problem, objective_weights={"delay": 1.0}, prefer_cheaper=False,
+                             max_rounds=1).report
+
+    swapped = solve()
+    assert "swap search" in swapped.termination
+    assert swapped.objective == pytest.approx(81 / 60)
+    assert swapped.status == "optimal" and swapped.gap <= 1e-9
+    monkeypatch.setattr(optimizer.solve, "SWAP_MAX_OPTIONS", 2)
+    alone = solve()
+    assert "swap search" not in alone.termination
+    assert alone.status == "feasible" and alone.objective < 81 / 60 - 1e-9
+    assert alone.bound == pytest.approx(swapped.bound)

@@ -73,6 +73,7 @@ class Master:
         self.problem = problem
         self.network = network
         self.years = years
+        self.mode = mode
         self.prob = pulp.LpProblem("master", pulp.LpMaximize)
         self.constraints: dict[str, pulp.LpConstraint] = {}
         fixed_sites = {f.split(":", 1)[0] for f in problem.fixed}
