@@ -49,6 +49,7 @@ class SwapResult:
     iterations: int
     evaluations: int
     improved: bool
+    found_at: float = 0.0  # time.perf_counter() when the returned plan was found
 
 
 class _Limits:
@@ -113,7 +114,8 @@ def swap_search(master, network: Network, axes: list, start: Choice,
     new best plan, all ending at ``deadline`` (a ``time.perf_counter`` value); the best
     plan of all runs is returned."""
     value, values = evaluate(start)
-    result = SwapResult(start, value, values, 0, 1, improved=False)
+    result = SwapResult(start, value, values, 0, 1, improved=False,
+                        found_at=time.perf_counter())
     for seed in range(runs):
         if time.perf_counter() >= deadline:
             break
@@ -125,7 +127,8 @@ def swap_search(master, network: Network, axes: list, start: Choice,
                             run.values if better else result.values,
                             result.iterations + run.iterations,
                             result.evaluations + run.evaluations,
-                            improved=result.improved or better)
+                            improved=result.improved or better,
+                            found_at=run.found_at if better else result.found_at)
     return result
 
 
@@ -160,7 +163,7 @@ def _tabu(master, network: Network, axes: list, start: Choice,
     evaluations = 1
     value, values = evaluate(choice_of(plan))
     best_plan, best_value, best_values = dict(plan), value, values
-    start_value = value
+    start_value, found_at = value, time.perf_counter()
     tabu: dict[str, int] = {}
     iteration = since_best = 0
     while since_best < stall and time.perf_counter() < deadline:
@@ -196,7 +199,8 @@ def _tabu(master, network: Network, axes: list, start: Choice,
             tabu[out[0]] = iteration + rng.randint(*TENURE)
         if value > best_value + 1e-9 * max(abs(best_value), 1.0):
             best_plan, best_value, best_values = dict(plan), value, values
-            since_best = 0
+            since_best, found_at = 0, time.perf_counter()
     return SwapResult(choice_of(best_plan), best_value, best_values, iteration, evaluations,
-                      improved=best_value > start_value + 1e-9 * max(abs(start_value), 1.0))
+                      improved=best_value > start_value + 1e-9 * max(abs(start_value), 1.0),
+                      found_at=found_at)
 

@@ -45,7 +45,9 @@ def test_plans_stay_within_limits_and_report_their_true_value(seed, mode):
         problem = replace(problem, max_per_type={kind: 1})
     if seed % 3 == 0:  # a fixed site stays in every plan
         problem = replace(problem, fixed=frozenset({problem.obstacle_options["site_id"].iloc[-1]}))
+    before = time.perf_counter()
     _, start, result = _search(problem, mode)
+    assert before <= result.found_at <= time.perf_counter()
     obstacles = result.choice.obstacles
     assert feasible(problem, obstacles, set(), mode)
     for kind, limit in problem.max_per_type.items():

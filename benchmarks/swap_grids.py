@@ -1,0 +1,75 @@
+"""The swap search (optimizer/swap.py) alone on the Israeli-Wood grids: from the empty plan,
+with the engine's settings (three seeded runs, each ending after 30 iterations without a
+better plan), the plan value it reaches, when it first found that plan (found_s) and when
+it stopped (s), with the known optima or best plans beside it. Every value is recomputed by NetworkX on the raw graph.
+
+Run:  python benchmarks/swap_grids.py [--limit 120] [--cases 6] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import networkx as nx
+from instances import grid_problem
+from spi_grids import CASES
+
+from optimizer.attacker import Choice, Network
+from optimizer.models import FAMILIES, Master
+from optimizer.solve import _evaluate, _relevant_options
+from optimizer.swap import swap_search
+
+# proven optima (the engine and the direct MILP, README "Measured") or, for the two
+# largest grids, the best plan known before the swap search and the interval of the optimum
+KNOWN = {(10, 20, 3): "81 (optimum)", (10, 20, 6): "93 (optimum)", (20, 40, 3): "159 (optimum)",
+         (20, 40, 6): "169 (optimum)", (40, 80, 10): "322; optimum in [322, 325]",
+         (60, 120, 10): "468 (spi_target.py); optimum in [468, 478]"}
+
+
+def networkx_length(problem, choice: Choice) -> float:
+    """The attacker's shortest s-t length with the plan's delays, by NetworkX."""
+    delay = {}
+    options = problem.obstacle_options.set_index(["site_id", "type"])
+    for site, kind in choice.obstacles.items():
+        for edge in problem.obstacle_edges[site]:
+            delay[edge] = float(options.loc[(site, kind), "delay_unobserved_min"])
+    graph = nx.DiGraph()
+    for u, v, d in problem.graph.edges(data=True):
+        graph.add_edge(u, v, w=d["time_min"] + delay.get(d["edge_id"], 0.0))
+    return nx.shortest_path_length(graph, "s", "t", weight="w")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit", type=float, default=120, help="seconds per grid")
+    parser.add_argument("--cases", type=int, default=len(CASES))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
+    args = parser.parse_args()
+    print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
+          f"{'iterations':>10} {'evaluations':>11} {'found_s':>7} {'s':>6} | known")
+    for rows, cols, budget in CASES[:args.cases]:
+        problem = grid_problem(rows, cols, budget, seed=args.seed)
+        network = Network(problem)
+        family = FAMILIES["delay"](network, 8)
+        obstacle_keys, sensor_keys = _relevant_options(network, [family])
+        master = Master(problem, network, mode="joint", obstacle_keys=obstacle_keys,
+                        sensor_keys=sensor_keys)
+        stages = [(master, [family])]
+        started = time.perf_counter()
+        result = swap_search(master, network, family.axes, Choice.empty(),
+                             lambda choice, s=stages, n=network: _evaluate(s, {"delay": 1.0}, n,
+                                                                         [choice]),
+                             deadline=started + args.limit, runs=args.runs)
+        seconds = time.perf_counter() - started
+        print(f"{rows:>3}x{cols:<3} {budget:>3} | {result.value * 60:>6.0f} "
+              f"{networkx_length(problem, result.choice):>8.0f} "
+              f"{len(result.choice.obstacles):>7} {result.iterations:>10} "
+              f"{result.evaluations:>11} {result.found_at - started:>7.1f} {seconds:>6.1f} | "
+              f"{KNOWN[(rows, cols, budget)]}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
