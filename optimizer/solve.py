@@ -372,7 +372,10 @@ PRIMAL_AFTER_S = 10.0
 POLISH_SHARE = 0.2
 POLISH_OPTIONS = 300
 # ... and, if its plans hold at most SWAP_MAX_OPTIONS options, spends half of that first on
-# a swap search (a tabu search over plans, ``optimizer.swap``).
+# a swap search (a tabu search over plans, ``optimizer.swap``). The limit is an assumption:
+# on the grids (plans of 3-10 options) the search alone finds the best plans known in 8 s or
+# less (``benchmarks/swap_grids.py``); the Baltic default's plans hold hundreds of options,
+# and at 3 km cells one exact evaluation (11 axes) takes about 0.1 s, 30 s per iteration.
 SWAP_MAX_OPTIONS = 50
 
 
