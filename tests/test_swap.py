@@ -8,20 +8,20 @@ from dataclasses import replace
 import pytest
 from helpers import brute_force, evaluate, feasible, random_problem
 
-from optimizer.attacker import Network
+from optimizer.attacker import Choice, Network
 from optimizer.models import FAMILIES, Master
 from optimizer.solve import _evaluate, _fixed_choice, _relevant_options
 from optimizer.swap import affordable, swap_search
 
 
-def _search(problem, mode="joint", **options):
+def _search(problem, mode="joint", start=None, **options):
     network = Network(problem)
     family = FAMILIES["delay"](network, 4)
     obstacle_keys, sensor_keys = _relevant_options(network, [family])
     master = Master(problem, network, mode=mode, obstacle_keys=obstacle_keys,
                     sensor_keys=sensor_keys)
     stages = [(master, [family])]
-    start = _fixed_choice(problem)
+    start = _fixed_choice(problem) if start is None else start
     options.setdefault("deadline", time.perf_counter() + 60)
     result = swap_search(master, network, family.axes, start,
                          lambda choice: _evaluate(stages, {"delay": 1.0}, network, [choice]),
@@ -59,6 +59,22 @@ def test_plans_stay_within_limits_and_report_their_true_value(seed, mode):
     start_value = evaluate(problem, start.obstacles, set())["delay"]
     assert result.value >= start_value - 1e-9
     assert result.improved == (result.value > start_value + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_start_plans_sensors_stay_paid_for_and_observe(seed):
+    # sensors are not moved, but their cost binds the budget and observed obstacles delay
+    # by their observed delay in every value the search reports
+    problem = random_problem(seed, n_sites=6, n_sensors=2)
+    sensor = next(r for r in problem.sensor_options.itertuples()
+                  if r.cost <= problem.budgets[r.country])
+    start = Choice({}, frozenset({(sensor.site_id, sensor.type)}))
+    _, _, result = _search(problem, start=start)
+    assert result.choice.sensors == start.sensors
+    sensors = set(start.sensors)
+    assert feasible(problem, result.choice.obstacles, sensors, "joint")
+    assert result.value == pytest.approx(
+        evaluate(problem, result.choice.obstacles, sensors)["delay"], abs=1e-9)
 
 
 @pytest.mark.parametrize("mode", ["joint", "pooled"])
