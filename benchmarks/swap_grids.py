@@ -3,7 +3,8 @@ with the engine's settings (three seeded runs, each ending after 30 iterations w
 better plan), the plan value it reaches, when it first found that plan (found_s) and when
 it stopped (s), with the known optima or best plans beside it. Every value is recomputed by NetworkX on the raw graph.
 
-Run:  python benchmarks/swap_grids.py [--limit 120] [--cases 6] [--runs 3]
+Run:  python benchmarks/swap_grids.py [--limit 120] [--cases 6] [--runs 3] [--stall 30]
+                                      [--first-seed 0]
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import networkx as nx
 from instances import grid_problem
 from spi_grids import CASES
 
+from optimizer import swap
 from optimizer.attacker import Choice, Network
 from optimizer.models import FAMILIES, Master
 from optimizer.solve import _evaluate, _relevant_options
 from optimizer.swap import swap_search
 
 # proven optima (the engine and the direct MILP, README "Measured") or, for the two
-# largest grids, the best plan known before the swap search and the interval of the optimum
+# largest grids, the best plan known (40x80: this search with --first-seed 112 --runs 1
+# --stall 60; 60x120: spi_target.py) and the interval of the optimum
 KNOWN = {(10, 20, 3): "81 (optimum)", (10, 20, 6): "93 (optimum)", (20, 40, 3): "159 (optimum)",
-         (20, 40, 6): "169 (optimum)", (40, 80, 10): "322; optimum in [322, 325]",
+         (20, 40, 6): "169 (optimum)", (40, 80, 10): "323; optimum in [323, 325]",
          (60, 120, 10): "468 (spi_target.py); optimum in [468, 478]"}
 
 
@@ -44,7 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=float, default=120, help="seconds per grid")
     parser.add_argument("--cases", type=int, default=len(CASES))
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=swap.RUNS)
+    parser.add_argument("--stall", type=int, default=swap.STALL)
+    parser.add_argument("--first-seed", type=int, default=0, help="the search's first seed")
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
     args = parser.parse_args()
     print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
@@ -61,7 +66,8 @@ def main() -> None:
         result = swap_search(master, network, family.axes, Choice.empty(),
                              lambda choice, s=stages, n=network: _evaluate(s, {"delay": 1.0}, n,
                                                                          [choice]),
-                             deadline=started + args.limit, runs=args.runs)
+                             deadline=started + args.limit, runs=args.runs,
+                             stall=args.stall, first_seed=args.first_seed)
         seconds = time.perf_counter() - started
         print(f"{rows:>3}x{cols:<3} {budget:>3} | {result.value * 60:>6.0f} "
               f"{networkx_length(problem, result.choice):>8.0f} "

@@ -50,6 +50,7 @@ class SwapResult:
     evaluations: int
     improved: bool
     found_at: float = 0.0  # time.perf_counter() when the returned plan was found
+    runs: int = 0
 
 
 class _Limits:
@@ -108,20 +109,23 @@ def affordable(master) -> float:
 def swap_search(master, network: Network, axes: list, start: Choice,
                 evaluate: Callable[[Choice], tuple[float, dict[str, float]]], *,
                 deadline: float, runs: int = RUNS, stall: int = STALL,
-                moves: int = MOVES) -> SwapResult:
+                moves: int = MOVES, first_seed: int = 0,
+                enough: Callable[[float], bool] | None = None) -> SwapResult:
     """Tabu search from ``start`` (a plan within the master's limits) over the master's
     obstacle options, maximising ``evaluate`` (the exact objective): ``runs`` runs with
-    seeds 0, 1, ..., each from ``start`` and ending after ``stall`` iterations without a
-    new best plan, all ending at ``deadline`` (a ``time.perf_counter`` value); the best
-    plan of all runs is returned."""
+    seeds ``first_seed``, ``first_seed + 1``, ..., each from ``start`` and ending after
+    ``stall`` iterations without a new best plan, all ending at ``deadline`` (a
+    ``time.perf_counter`` value) or once ``enough(value)`` holds for the best plan (a
+    value that meets a known bound); the best plan of all runs is returned."""
     value, values = evaluate(start)
     result = SwapResult(start, value, values, 0, 1, improved=False,
                         found_at=time.perf_counter())
-    for seed in range(runs):
-        if time.perf_counter() >= deadline:
+    enough = enough or (lambda value: False)
+    for seed in range(first_seed, first_seed + runs):
+        if time.perf_counter() >= deadline or enough(result.value):
             break
         run = _tabu(master, network, axes, start, evaluate, deadline=deadline, stall=stall,
-                    moves=moves, seed=seed)
+                    moves=moves, seed=seed, enough=enough)
         better = run.value > result.value + 1e-9 * max(abs(result.value), 1.0)
         result = SwapResult(run.choice if better else result.choice,
                             run.value if better else result.value,
@@ -129,13 +133,15 @@ def swap_search(master, network: Network, axes: list, start: Choice,
                             result.iterations + run.iterations,
                             result.evaluations + run.evaluations,
                             improved=result.improved or better,
-                            found_at=run.found_at if better else result.found_at)
+                            found_at=run.found_at if better else result.found_at,
+                            runs=result.runs + 1)
     return result
 
 
 def _tabu(master, network: Network, axes: list, start: Choice,
           evaluate: Callable[[Choice], tuple[float, dict[str, float]]], *,
-          deadline: float, stall: int, moves: int, seed: int) -> SwapResult:
+          deadline: float, stall: int, moves: int, seed: int,
+          enough: Callable[[float], bool]) -> SwapResult:
     """One run of the tabu search (see the module's docstring)."""
     rng = random.Random(seed)
     limits = _Limits(master)
@@ -167,7 +173,7 @@ def _tabu(master, network: Network, axes: list, start: Choice,
     start_value, found_at = value, time.perf_counter()
     tabu: dict[str, int] = {}
     iteration = since_best = 0
-    while since_best < stall and time.perf_counter() < deadline:
+    while since_best < stall and time.perf_counter() < deadline and not enough(best_value):
         iteration += 1
         since_best += 1
         spend, count = limits.usage([*((s, t) for s, t in {**fixed, **plan}.items()), *sensors])
@@ -203,5 +209,5 @@ def _tabu(master, network: Network, axes: list, start: Choice,
             since_best, found_at = 0, time.perf_counter()
     return SwapResult(choice_of(best_plan), best_value, best_values, iteration, evaluations,
                       improved=best_value > start_value + 1e-9 * max(abs(start_value), 1.0),
-                      found_at=found_at)
+                      found_at=found_at, runs=1)
 

@@ -107,6 +107,16 @@ def test_no_run_or_a_passed_deadline_returns_the_start_plan():
         assert result.iterations == 0 and result.choice == start and not result.improved
 
 
+def test_runs_are_counted_and_a_plan_that_meets_the_bound_ends_the_search():
+    problem = random_problem(2, rows=3, cols=4, n_sites=7, n_sensors=0)
+    expected, _ = brute_force(problem, "delay", "joint")
+    _, _, full = _search(problem, runs=4)
+    assert full.runs == 4 and full.value == pytest.approx(expected, abs=1e-9)
+    _, _, enough = _search(problem, runs=4, enough=lambda value: value >= expected - 1e-9)
+    assert enough.runs == 1 and enough.value == pytest.approx(expected, abs=1e-9)
+    assert enough.iterations < full.iterations / 4  # stopped at the optimum, not by stalling
+
+
 def test_affordable_counts_the_options_a_budget_buys():
     problem = random_problem(5, n_sites=6, n_sensors=0)
     costs = problem.obstacle_options
