@@ -380,7 +380,7 @@ POLISH_OPTIONS = 300
 # and at 3 km cells one exact evaluation (11 axes) takes about 0.1 s, 30 s per iteration.
 SWAP_MAX_OPTIONS = 50
 # The search's runs (each from the best plan, with its own seed) go on until its deadline:
-# on 40x80 one run in about 12 found a plan of 323 where the others ended at 322 or below.
+# on 40x80, 3 runs in 59 (seeds 100-158) found a plan of 323, the others 322 or below.
 SWAP_RUNS = 10**6
 
 
