@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import networkx as nx
 from instances import grid_problem
 from spi_grids import CASES
+from spi_target import interdicted_length
 
 from optimizer import swap
 from optimizer.attacker import Choice, Network
@@ -32,15 +32,9 @@ KNOWN = {(10, 20, 3): "81 (optimum)", (10, 20, 6): "93 (optimum)", (20, 40, 3): 
 
 def networkx_length(problem, choice: Choice) -> float:
     """The attacker's shortest s-t length with the plan's delays, by NetworkX."""
-    delay = {}
-    options = problem.obstacle_options.set_index(["site_id", "type"])
-    for site, kind in choice.obstacles.items():
-        for edge in problem.obstacle_edges[site]:
-            delay[edge] = float(options.loc[(site, kind), "delay_unobserved_min"])
-    graph = nx.DiGraph()
-    for u, v, d in problem.graph.edges(data=True):
-        graph.add_edge(u, v, w=d["time_min"] + delay.get(d["edge_id"], 0.0))
-    return nx.shortest_path_length(graph, "s", "t", weight="w")
+    arc = {d["edge_id"]: (u, v) for u, v, d in problem.graph.edges(data=True)}
+    return interdicted_length(problem, [arc[problem.obstacle_edges[site][0]]
+                                        for site in choice.obstacles])
 
 
 def main() -> None:

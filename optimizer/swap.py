@@ -31,7 +31,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optimizer.attacker import Choice, Network
 
@@ -51,6 +51,21 @@ class SwapResult:
     improved: bool
     found_at: float = 0.0  # time.perf_counter() when the returned plan was found
     runs: int = 0
+
+
+def _above(value: float, reference: float) -> bool:
+    """``value`` is better than ``reference`` by more than rounding."""
+    return value > reference + 1e-9 * max(abs(reference), 1.0)
+
+
+def _free_options(master) -> dict[str, list[tuple[str, str]]]:
+    """The master's obstacle options by site, fixed sites left out (they stay as they are)."""
+    fixed_sites = {key[0] for key in master.fixed_keys}
+    free = defaultdict(list)
+    for key in master.okeys:
+        if key[0] not in fixed_sites:
+            free[key[0]].append(key)
+    return dict(free)
 
 
 class _Limits:
@@ -91,19 +106,19 @@ def affordable(master) -> float:
     """The most obstacle options a single-year plan can add: per holder (or pooled), its
     budget over its cheapest free option (no limit where an option costs nothing), and at
     most the number of free sites."""
-    fixed_sites = {key[0] for key in master.fixed_keys}
-    free = [key for key in master.okeys if key[0] not in fixed_sites]
+    free = _free_options(master)
     pooled = master.mode == "pooled"
     cheapest: dict = {}
-    for key in free:
-        holder = None if pooled else master.country[key]
-        cheapest[holder] = min(cheapest.get(holder, math.inf), master.cost[key])
+    for keys in free.values():
+        for key in keys:
+            holder = None if pooled else master.country[key]
+            cheapest[holder] = min(cheapest.get(holder, math.inf), master.cost[key])
     budgets = master.problem.budgets
     total = 0.0
     for holder, cost in cheapest.items():
         budget = sum(budgets.values()) if pooled else budgets.get(holder, 0.0)
         total += math.inf if cost <= 0 else math.floor(budget / cost + 1e-9)
-    return min(total, len({key[0] for key in free}))
+    return min(total, len(free))
 
 
 def swap_search(master, network: Network, axes: list, start: Choice,
@@ -118,24 +133,20 @@ def swap_search(master, network: Network, axes: list, start: Choice,
     ``time.perf_counter`` value) or once ``enough(value)`` holds for the best plan (a
     value that meets a known bound); the best plan of all runs is returned."""
     value, values = evaluate(start)
-    result = SwapResult(start, value, values, 0, 1, improved=False,
-                        found_at=time.perf_counter())
+    best = SwapResult(start, value, values, 0, 1, improved=False, found_at=time.perf_counter())
+    iterations, evaluations, made = 0, 1, 0
     enough = enough or (lambda value: False)
     for seed in range(first_seed, first_seed + runs):
-        if time.perf_counter() >= deadline or enough(result.value):
+        if time.perf_counter() >= deadline or enough(best.value):
             break
         run = _tabu(master, network, axes, start, evaluate, deadline=deadline, stall=stall,
                     moves=moves, seed=seed, enough=enough)
-        better = run.value > result.value + 1e-9 * max(abs(result.value), 1.0)
-        result = SwapResult(run.choice if better else result.choice,
-                            run.value if better else result.value,
-                            run.values if better else result.values,
-                            result.iterations + run.iterations,
-                            result.evaluations + run.evaluations,
-                            improved=result.improved or better,
-                            found_at=run.found_at if better else result.found_at,
-                            runs=result.runs + 1)
-    return result
+        iterations, evaluations, made = (iterations + run.iterations,
+                                         evaluations + run.evaluations, made + 1)
+        if _above(run.value, best.value):
+            best = run
+    return replace(best, iterations=iterations, evaluations=evaluations, runs=made,
+                   improved=_above(best.value, value))
 
 
 def _tabu(master, network: Network, axes: list, start: Choice,
@@ -145,11 +156,8 @@ def _tabu(master, network: Network, axes: list, start: Choice,
     """One run of the tabu search (see the module's docstring)."""
     rng = random.Random(seed)
     limits = _Limits(master)
+    types = _free_options(master)
     fixed_sites = {key[0] for key in master.fixed_keys}
-    types = defaultdict(list)
-    for key in master.okeys:
-        if key[0] not in fixed_sites:
-            types[key[0]].append(key)
     fixed = {s: t for s, t in start.obstacles.items() if s in fixed_sites}
     plan = {s: t for s, t in start.obstacles.items() if s not in fixed_sites}
     sensors = start.sensors
@@ -194,7 +202,7 @@ def _tabu(master, network: Network, axes: list, start: Choice,
             trial[into[0]] = into[1]
             trial_value, trial_values = evaluate(choice_of(trial))
             evaluations += 1
-            new_best = trial_value > best_value + 1e-9 * max(abs(best_value), 1.0)
+            new_best = _above(trial_value, best_value)
             if tabu.get(into[0], 0) >= iteration and not new_best:
                 continue
             if chosen is None or trial_value > chosen[0]:
@@ -204,10 +212,10 @@ def _tabu(master, network: Network, axes: list, start: Choice,
         value, values, plan, out = chosen
         if out is not None:
             tabu[out[0]] = iteration + rng.randint(*TENURE)
-        if value > best_value + 1e-9 * max(abs(best_value), 1.0):
+        if _above(value, best_value):
             best_plan, best_value, best_values = dict(plan), value, values
             since_best, found_at = 0, time.perf_counter()
     return SwapResult(choice_of(best_plan), best_value, best_values, iteration, evaluations,
-                      improved=best_value > start_value + 1e-9 * max(abs(start_value), 1.0),
+                      improved=_above(best_value, start_value),
                       found_at=found_at, runs=1)
 

@@ -29,7 +29,7 @@ def _search(problem, mode="joint", start=None, **options):
     return master, start, result
 
 
-def _per_type(problem, obstacles: dict) -> dict:
+def _per_type(obstacles: dict) -> dict:
     count: dict = {}
     for kind in obstacles.values():
         count[kind] = count.get(kind, 0) + 1
@@ -51,7 +51,7 @@ def test_plans_stay_within_limits_and_report_their_true_value(seed, mode):
     obstacles = result.choice.obstacles
     assert feasible(problem, obstacles, set(), mode)
     for kind, limit in problem.max_per_type.items():
-        assert _per_type(problem, obstacles).get(kind, 0) <= limit
+        assert _per_type(obstacles).get(kind, 0) <= limit
     assert set(start.obstacles.items()) <= set(obstacles.items())
     truth = evaluate(problem, obstacles, set())["delay"]
     assert result.value == pytest.approx(truth, abs=1e-9)
