@@ -54,6 +54,33 @@ class Effect:
     observed: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A directed graph's CSR layout: edges sorted by tail, then head."""
+
+    order: np.ndarray  # edge index at each CSR position
+    tails: np.ndarray  # tail node at each CSR position
+    heads: np.ndarray  # head node at each CSR position (the CSR column indices)
+    indptr: np.ndarray
+    n: int
+
+    @staticmethod
+    def of(tail: np.ndarray, head: np.ndarray, n: int) -> _Layout:
+        order = np.lexsort((head, tail))
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(tail, minlength=n))))
+        return _Layout(order, tail[order], head[order], indptr, n)
+
+    def matrix(self, weights: np.ndarray, keep: np.ndarray) -> csr_matrix:
+        """The weighted matrix of the edges in ``keep`` (arrays indexed by edge)."""
+        data = weights[self.order]
+        if keep.all():
+            return csr_matrix((data, self.heads, self.indptr), shape=(self.n, self.n))
+        kept = keep[self.order]
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(self.tails[kept],
+                                                            minlength=self.n))))
+        return csr_matrix((data[kept], self.heads[kept], indptr), shape=(self.n, self.n))
+
+
 class Network:
     """Array form of a problem's graph with fast shortest paths and max flows."""
 
@@ -74,6 +101,11 @@ class Network:
         self.log_evasion = np.array([math.log(d.get("evasion", 1.0)) for _, _, d in edges])
         self.pair_edge = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(self.src, self.dst,
                                                                                 strict=True))}
+        # the CSR layout of the graph and of its reverse, built once: each shortest-path call
+        # only reorders its weights (a DiGraph has no parallel edges, so no entries merge)
+        self._layout = {reverse: _Layout.of(tail, head, len(self.nodes))
+                        for reverse, (tail, head) in ((False, (self.src, self.dst)),
+                                                      (True, (self.dst, self.src)))}
         self.site_edges = {s: np.array([self.edge_pos[e] for e in es], dtype=np.int64)
                            for s, es in problem.obstacle_edges.items()}
         self.sensor_edges = {k: np.array([self.edge_pos[e] for e in es], dtype=np.int64)
@@ -121,17 +153,10 @@ class Network:
         return Effect(delay=delay, blocked=blocked, log_evasion=log_ev, observed=frozenset(observed))
 
     # -- shortest paths -----------------------------------------------------------------------
-    def _matrix(self, weights: np.ndarray, keep: np.ndarray) -> csr_matrix:
-        n = len(self.nodes)
-        w = np.maximum(weights[keep], EPS_TIME)
-        return csr_matrix((w, (self.src[keep], self.dst[keep])), shape=(n, n))
-
     def shortest(self, weights: np.ndarray, keep: np.ndarray, origin: str,
                  *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Distances and predecessors from ``origin`` (to it, if ``reverse``)."""
-        matrix = self._matrix(weights, keep)
-        if reverse:
-            matrix = matrix.T.tocsr()
+        matrix = self._layout[reverse].matrix(np.maximum(weights, EPS_TIME), keep)
         dist, pred = dijkstra(matrix, indices=self.node_pos[origin], return_predecessors=True)
         return dist, pred
 
