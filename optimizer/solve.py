@@ -3,7 +3,7 @@
 Loop (covering decomposition / outer approximation, one master for all objectives):
 
 1. seed each family with routes or cuts for the plan of fixed sites only;
-2. families that can separate fractional plans (delay, detection) first tighten the
+2. families that can separate fractional plans (blocked, delay, detection) first tighten the
    master's LP relaxation with a cheap cutting loop of LP solves;
 3. solve the master (an upper bound on the true objective: it knows only some routes);
 4. apply the master's plan, and every improving plan the solver met on the way, on the

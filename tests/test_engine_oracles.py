@@ -106,3 +106,77 @@ def test_detection_with_alike_sensors_matches_brute_force(seed):
     expected, _ = brute_force(problem, "detection", "joint")
     assert plan.report.status == "optimal"
     assert _close(plan.report.family_values["detection"], expected)
+
+
+def _grid_with_threshold(seed: int, budget: int):
+    """A small Israeli-Wood grid (benchmarks/instances.py) and its delay optimum with
+    ``budget`` interdictions, by enumerating every plan with plain NetworkX."""
+    import itertools
+    import sys
+    from pathlib import Path
+
+    import networkx as nx
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import grid_problem
+
+    problem = grid_problem(4, 6, budget, seed=seed)
+    options = problem.obstacle_options
+    arcs = {d["edge_id"]: (u, v) for u, v, d in problem.graph.edges(data=True)}
+    sites = [(arcs[problem.obstacle_edges[r.site_id][0]], r.delay_unobserved_min)
+             for r in options.itertuples()]
+    best = 0.0
+    for plan in itertools.combinations(sites, budget):
+        graph = problem.graph.copy()
+        for (u, v), delay in plan:
+            graph[u][v]["time_min"] += delay
+        best = max(best, nx.shortest_path_length(graph, "s", "t", weight="time_min"))
+    return problem, best
+
+
+def _blocked_loop(problem, threshold: float):
+    """The blocked master's LP bound before and after its cutting loop, with the axis
+    blocked when the attacker's fastest route takes at least ``threshold``."""
+    from optimizer.attacker import Network
+    from optimizer.models import FAMILIES, Master
+    from optimizer.solve import _fixed_choice, _relaxation_cuts, _relevant_options
+    from optimizer.solvers import SolverSettings, solve_milp
+
+    problem = replace(problem, axes=problem.axes.assign(threshold_min=threshold))
+    network = Network(problem)
+    family = FAMILIES["blocked"](network, 4)
+    obstacle_keys, sensor_keys = _relevant_options(network, [family])
+    master = Master(problem, network, mode="joint", obstacle_keys=obstacle_keys,
+                    sensor_keys=sensor_keys)
+    family.build(master)
+    seed = _fixed_choice(problem)
+    family.separate(master, seed, network.effect(seed), values=False)
+    master.prob.setObjective(family.objective(master))
+    settings = SolverSettings(time_limit_s=60)
+    before = solve_milp(master.prob, settings, relax=True).objective
+    _, bound = _relaxation_cuts(master, [(master, [family])], settings, lambda: 60.0, None,
+                                {"blocked": 1.0})
+    # the loop ended because no row is violated: one more separation finds none
+    assert family.separate_fractional(master) == 0
+    return before, bound
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_blocked_lp_cutting_loop_keeps_a_valid_bound(seed):
+    """The blocked family's fractional separation adds only valid route rows: with the
+    threshold at the delay optimum V (found by enumeration) the axis can be blocked, so the
+    LP bound stays 1; above V the bound never rises."""
+    problem, optimum = _grid_with_threshold(seed, budget=2)
+    assert _blocked_loop(problem, optimum) == (pytest.approx(1.0), pytest.approx(1.0))
+    for threshold in (optimum + 1, optimum + 5):
+        before, bound = _blocked_loop(problem, threshold)
+        assert bound <= before + 1e-9
+
+
+def test_blocked_lp_cutting_loop_cuts_fractional_plans():
+    """Above the optimum no plan blocks the axis: the loop's rows cut the LP bound down
+    (from 1 to 2/3 on these grids; the value 0 is left to the integer rounds)."""
+    loops = []
+    for seed in range(4):
+        problem, optimum = _grid_with_threshold(seed, budget=2)
+        loops += [_blocked_loop(problem, threshold) for threshold in (optimum + 1, optimum + 5)]
+    assert sum(bound < before - 1e-6 for before, bound in loops) >= 2

@@ -13,7 +13,9 @@ c(P) < T_a and slack g = T_a - c(P),
 capped at 1, which keeps the constraint valid because w_a <= 1). For T_a = inf only the
 blocking terms remain. The oracle (shortest paths with the plan applied) adds every
 route still faster than T_a, in batches, until none is left; then the master's w are
-exact and its bound is the optimum.
+exact and its bound is the optimum. Before the integer rounds, an LP cutting loop adds the
+routes a fractional plan lets through (``separate_fractional``): at 3 km cells it halves
+the blocked solve (README "Measured").
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ import numpy as np
 import pulp
 
 from optimizer.attacker import Choice, Effect, Network
-from optimizer.models.routes import RouteFamily, capped_terms, relevant_edges, route_batch
+from optimizer.models.routes import (
+    RouteFamily,
+    capped_terms,
+    fractional_delays,
+    lengthened,
+    relevant_edges,
+    route_batch,
+)
 
 
 class BlockedFamily(RouteFamily):
@@ -50,23 +59,61 @@ class BlockedFamily(RouteFamily):
     def objective(self, master) -> pulp.LpAffineExpression:
         return pulp.lpSum(a.weight * self.w[a.axis_id] for a in self.axes)
 
-    def _add_route(self, master, axis, route: list[int]) -> bool:
-        key = tuple(route)
-        if key in self.pool[axis.axis_id]:
-            return False
-        self.pool[axis.axis_id].add(key)
-        base = float(self.network.time[route].sum())
-        slack = axis.threshold_min - base
+    def _row(self, master, axis, route: list[int]) -> pulp.LpAffineExpression:
+        """Right-hand side of the route row: blocking and capped delay contributions."""
+        slack = axis.threshold_min - float(self.network.time[route].sum())
         if math.isfinite(slack):
             terms = capped_terms(master, self.network, route, scale=1.0 / slack, cap=1.0,
                                  block=1.0)
         else:  # physically cut: only blocking obstacles count
             terms = [master.x[key] for key, _ in master.route_terms(route)
                      if self.network.options[key].blocks]
+        return pulp.lpSum(terms)
+
+    def _add_route(self, master, axis, route: list[int], rhs=None) -> bool:
+        key = tuple(route)
+        if key in self.pool[axis.axis_id]:
+            return False
+        self.pool[axis.axis_id].add(key)
+        rhs = self._row(master, axis, route) if rhs is None else rhs
         # route cover: w_a <= blocking + capped delay contributions on route P
-        master.add(self.w[axis.axis_id] <= pulp.lpSum(terms), f"route_{self.name}")
+        master.add(self.w[axis.axis_id] <= rhs, f"route_{self.name}")
         self.rounds_routes += 1
         return True
+
+    def separate_fractional(self, master) -> int:
+        """Routes whose rows a fractional master solution violates (the LP relaxation's
+        cutting loop): candidates are the fastest routes when each edge is lengthened by the
+        fractional delays (a blocking option by the axis's threshold times its level), so a
+        candidate faster than the threshold has a row below 1 (a delay term d x / g is at
+        least its capped term); each is added only if its row cuts off the solution."""
+        network = self.network
+        delay, blocking = fractional_delays(master, network)
+        added = 0
+        for axis in self.axes:
+            w = float(self.w[axis.axis_id].varValue or 0.0)
+            if w <= 1e-6:
+                continue
+            barrier = axis.threshold_min if math.isfinite(axis.threshold_min) \
+                else network.problem.blocked_time_min
+            effect = lengthened(network, delay + barrier * blocking)
+            penalty = np.zeros(len(network.edge_ids))
+            for _ in range(self.k):
+                reach, route = network.fastest(effect, axis.origin, axis.objective, penalty)
+                # a route at the threshold with the fractional delays has a row of at
+                # least 1 before capping, and so has every later one (none is shorter);
+                # below it, the route's own time is below the threshold: its row is valid
+                if route is None or reach >= axis.threshold_min \
+                        or tuple(route) in self.pool[axis.axis_id]:
+                    break
+                rhs = self._row(master, axis, route)
+                if pulp.value(rhs) < w - 1e-6:
+                    added += self._add_route(master, axis, route, rhs)
+                sites = [e for e in route if e in network.edge_sites]
+                if not sites:
+                    break
+                penalty[sites] += barrier
+        return added
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
         added = 0

@@ -24,7 +24,13 @@ import numpy as np
 import pulp
 
 from optimizer.attacker import Choice, Effect, Network
-from optimizer.models.routes import RouteFamily, capped_terms, route_batch
+from optimizer.models.routes import (
+    RouteFamily,
+    capped_terms,
+    fractional_delays,
+    lengthened,
+    route_batch,
+)
 
 TOL_H = 1e-7
 
@@ -96,27 +102,14 @@ class DelayFamily(RouteFamily):
         delays (d_u x + (d_o - d_u) z, and the cap times a blocking x), added where the
         capped route row cuts off the solution."""
         network = self.network
-        extra = np.zeros(len(network.edge_ids))
-        for key, var in master.x.items():
-            level = float(pulp.value(var) or 0.0)
-            if level <= 1e-9:
-                continue
-            option = network.options[key]
-            edges = network.site_edges[key[0]]
-            per_edge = network.problem.blocked_time_min if option.blocks \
-                else option.delay_unobserved_min
-            np.add.at(extra, edges, per_edge * level)
-            if key in master.z:
-                np.add.at(extra, edges, (option.delay_observed_min - option.delay_unobserved_min)
-                          * float(pulp.value(master.z[key]) or 0.0))
-        lengthened = Effect(extra, np.zeros(len(network.edge_ids), dtype=bool),
-                            network.log_evasion, frozenset())
+        delay, blocking = fractional_delays(master, network)
+        effect = lengthened(network, delay + network.problem.blocked_time_min * blocking)
         added = 0
         for axis in self.axes:
             eta = float(self.eta[axis.axis_id].varValue or 0.0)
             penalty = np.zeros(len(network.edge_ids))
             for _ in range(self.k):
-                _, route = network.fastest(lengthened, axis.origin, axis.objective, penalty)
+                _, route = network.fastest(effect, axis.origin, axis.objective, penalty)
                 if route is None or tuple(route) in self.pool[axis.axis_id]:
                     break
                 rhs = self._row(master, axis, route)

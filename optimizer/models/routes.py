@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pulp
 
 from optimizer.attacker import Effect, Network
 
@@ -41,6 +42,34 @@ def relevant_edges(network: Network, origin: str, target: str, limit: float) -> 
     d_to, _ = network.shortest(network.time, keep, target, reverse=True)
     through = d_from[network.src] + network.time + d_to[network.dst]
     return through < limit
+
+
+def fractional_delays(master, network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The master's fractional plan per edge: the delay its levels add (each option's
+    unobserved delay times x, the observed extra times z) and the level of blocking options
+    (x summed). The LP cutting loops look for violated routes with these as delays."""
+    delay = np.zeros(len(network.edge_ids))
+    blocking = np.zeros(len(network.edge_ids))
+    for key, var in master.x.items():
+        level = float(pulp.value(var) or 0.0)
+        if level <= 1e-9:
+            continue
+        option = network.options[key]
+        edges = network.site_edges[key[0]]
+        if option.blocks:
+            np.add.at(blocking, edges, level)
+        else:
+            np.add.at(delay, edges, option.delay_unobserved_min * level)
+        if key in master.z:
+            np.add.at(delay, edges, (option.delay_observed_min - option.delay_unobserved_min)
+                      * float(pulp.value(master.z[key]) or 0.0))
+    return delay, blocking
+
+
+def lengthened(network: Network, delay: np.ndarray) -> Effect:
+    """A plan effect that only adds ``delay`` to the edges (nothing removed, no sensors)."""
+    return Effect(delay, np.zeros(len(network.edge_ids), dtype=bool), network.log_evasion,
+                  frozenset())
 
 
 def capped_terms(master, network: Network, route: list[int], *, scale: float, cap: float,
