@@ -55,27 +55,27 @@ class Effect:
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """A directed graph's CSR layout: edges sorted by tail, then head."""
+class Layout:
+    """The CSR layout of a directed graph's edges, or of a subset of them: edges sorted by
+    tail, then head, on the graph's node indices."""
 
-    order: np.ndarray  # edge index at each CSR position
+    order: np.ndarray  # the graph's edge index at each CSR position
     tails: np.ndarray  # tail node at each CSR position
     heads: np.ndarray  # head node at each CSR position (the CSR column indices)
     indptr: np.ndarray
     n: int
 
     @staticmethod
-    def of(tail: np.ndarray, head: np.ndarray, n: int) -> _Layout:
-        order = np.lexsort((head, tail))
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(tail, minlength=n))))
-        return _Layout(order, tail[order], head[order], indptr, n)
+    def of(tail: np.ndarray, head: np.ndarray, n: int, edges: np.ndarray) -> Layout:
+        order = edges[np.lexsort((head[edges], tail[edges]))]
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(tail[order], minlength=n))))
+        return Layout(order, tail[order], head[order], indptr, n)
 
     def matrix(self, weights: np.ndarray, keep: np.ndarray) -> csr_matrix:
-        """The weighted matrix of the edges in ``keep`` (arrays indexed by edge)."""
-        data = weights[self.order]
-        if keep.all():
+        """The weighted matrix of the layout's edges in ``keep`` (arrays indexed by edge)."""
+        data, kept = weights[self.order], keep[self.order]
+        if kept.all():
             return csr_matrix((data, self.heads, self.indptr), shape=(self.n, self.n))
-        kept = keep[self.order]
         indptr = np.concatenate(([0], np.cumsum(np.bincount(self.tails[kept],
                                                             minlength=self.n))))
         return csr_matrix((data[kept], self.heads[kept], indptr), shape=(self.n, self.n))
@@ -103,7 +103,8 @@ class Network:
                                                                                 strict=True))}
         # the CSR layout of the graph and of its reverse, built once: each shortest-path call
         # only reorders its weights (a DiGraph has no parallel edges, so no entries merge)
-        self._layout = {reverse: _Layout.of(tail, head, len(self.nodes))
+        every = np.arange(len(self.edge_ids))
+        self._layout = {reverse: Layout.of(tail, head, len(self.nodes), every)
                         for reverse, (tail, head) in ((False, (self.src, self.dst)),
                                                       (True, (self.dst, self.src)))}
         self.site_edges = {s: np.array([self.edge_pos[e] for e in es], dtype=np.int64)
@@ -153,10 +154,19 @@ class Network:
         return Effect(delay=delay, blocked=blocked, log_evasion=log_ev, observed=frozenset(observed))
 
     # -- shortest paths -----------------------------------------------------------------------
+    def within(self, mask: np.ndarray) -> Layout:
+        """The layout of the edges in ``mask``, for shortest paths that ignore the rest."""
+        return Layout.of(self.src, self.dst, len(self.nodes), np.flatnonzero(mask))
+
     def shortest(self, weights: np.ndarray, keep: np.ndarray, origin: str,
-                 *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Distances and predecessors from ``origin`` (to it, if ``reverse``)."""
-        matrix = self._layout[reverse].matrix(np.maximum(weights, EPS_TIME), keep)
+                 *, reverse: bool = False, within: Layout | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and predecessors from ``origin`` (to it, if ``reverse``), on the edges
+        in ``keep`` (and in the forward layout ``within``, if given)."""
+        if within is not None and reverse:
+            raise ValueError("a restricted layout is forward only")
+        layout = self._layout[reverse] if within is None else within
+        matrix = layout.matrix(np.maximum(weights, EPS_TIME), keep)
         dist, pred = dijkstra(matrix, indices=self.node_pos[origin], return_predecessors=True)
         return dist, pred
 
@@ -174,9 +184,12 @@ class Network:
         return path[::-1]
 
     def fastest(self, effect: Effect, origin: str, target: str,
-                extra: np.ndarray | None = None) -> tuple[float, list[int] | None]:
+                extra: np.ndarray | None = None, *, within: Layout | None = None
+                ) -> tuple[float, list[int] | None]:
+        """Fastest time and route with the plan applied (``extra`` added to the weights the
+        route is chosen by, not to its time), on the edges of ``within`` if given."""
         weights = self.time + effect.delay + (extra if extra is not None else 0.0)
-        dist, pred = self.shortest(weights, ~effect.blocked, origin)
+        dist, pred = self.shortest(weights, ~effect.blocked, origin, within=within)
         t = self.node_pos[target]
         if not np.isfinite(dist[t]):
             return math.inf, None

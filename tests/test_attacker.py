@@ -32,3 +32,32 @@ def test_fast_oracle_equals_reference(seed):
         fast_blocked = sum(a.weight * (network.fastest(effect, a.origin, a.objective)[0]
                                        >= a.threshold_min) for a in problem.axes.itertuples())
         assert fast_blocked == pytest.approx(values["blocked"])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_routes_within_the_relevant_edges_decide_like_the_whole_graph(seed):
+    """The blocked family looks for each axis's routes only on the edges of routes faster
+    than its threshold without a plan: with any plan, a route faster than the threshold is
+    found there with the same time, and where none exists none is found there either."""
+    from optimizer.models.blocked import BlockedFamily
+
+    problem = random_problem(seed, rows=3, cols=4, n_sites=6)
+    network = Network(problem)
+    family = BlockedFamily(network, 4)
+    assert family.within, "the relevant edges leave some edges out"
+    rng = random.Random(seed)
+    all_plans = list(plans(problem))
+    for obstacles, sensors in rng.sample(all_plans, min(15, len(all_plans))):
+        effect = network.effect(Choice(obstacles, frozenset(sensors)))
+        for axis in problem.axes.itertuples():
+            whole, _ = network.fastest(effect, axis.origin, axis.objective)
+            restricted, route = network.fastest(effect, axis.origin, axis.objective,
+                                                within=family.within.get(axis.axis_id))
+            if whole < axis.threshold_min:
+                assert restricted == pytest.approx(whole)
+                assert all(family.relevant_edges[axis.axis_id][route])
+            else:
+                assert restricted >= axis.threshold_min
+    with pytest.raises(ValueError):
+        network.shortest(network.time, ~effect.blocked, "s", reverse=True,
+                         within=next(iter(family.within.values())))
