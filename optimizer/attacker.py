@@ -199,12 +199,20 @@ class Network:
     def most_reliable(self, effect: Effect, origin: str, target: str
                       ) -> tuple[float, list[int] | None]:
         """Max evasion probability and its route (0, None if every route is cut)."""
+        return self.most_reliable_from(effect, origin, [target])[target]
+
+    def most_reliable_from(self, effect: Effect, origin: str, targets
+                           ) -> dict[str, tuple[float, list[int] | None]]:
+        """:meth:`most_reliable` to each of ``targets``, from one shortest-path tree."""
         dist, pred = self.shortest(-effect.log_evasion, ~effect.blocked, origin)
-        t = self.node_pos[target]
-        if not np.isfinite(dist[t]):
-            return 0.0, None
-        route = self.route(pred, origin, target)
-        return float(math.exp(effect.log_evasion[route].sum())), route
+        found: dict[str, tuple[float, list[int] | None]] = {}
+        for target in targets:
+            if not np.isfinite(dist[self.node_pos[target]]):
+                found[target] = (0.0, None)
+                continue
+            route = self.route(pred, origin, target)
+            found[target] = (float(math.exp(effect.log_evasion[route].sum())), route)
+        return found
 
     def corridors(self, effect: Effect, origin: str, target: str) -> int:
         keep = ~effect.blocked & (self.capacity > 0)

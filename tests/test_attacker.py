@@ -61,3 +61,19 @@ def test_routes_within_the_relevant_edges_decide_like_the_whole_graph(seed):
     with pytest.raises(ValueError):
         network.shortest(network.time, ~effect.blocked, "s", reverse=True,
                          within=next(iter(family.within.values())))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_most_reliable_routes_from_one_tree_equal_one_call_per_target(seed):
+    problem = random_problem(seed, rows=3, cols=4, n_sites=6)
+    network = Network(problem)
+    rng = random.Random(seed)
+    targets = sorted(network.nodes)
+    for obstacles, sensors in rng.sample(list(plans(problem)), 5):
+        effect = network.effect(Choice(obstacles, frozenset(sensors)))
+        tree = network.most_reliable_from(effect, "s", targets)
+        for target in targets:
+            ref = reference_metrics(problem, Choice(obstacles, frozenset(sensors)), "s", target,
+                                    with_corridors=False)
+            assert tree[target][0] == pytest.approx(ref["evasion"])
+            assert tree[target] == network.most_reliable(effect, "s", target)
