@@ -55,7 +55,7 @@ def test_routes_within_the_relevant_edges_decide_like_the_whole_graph(seed):
                                                 within=family.within.get(axis.axis_id))
             if whole < axis.threshold_min:
                 assert restricted == pytest.approx(whole)
-                assert all(family.relevant_edges[axis.axis_id][route])
+                assert all(family.axis_edges[axis.axis_id][route])
             else:
                 assert restricted >= axis.threshold_min
     with pytest.raises(ValueError):

@@ -49,14 +49,14 @@ class BlockedFamily(RouteFamily):
         # each axis's routes are looked for on the rest (about 1 % of the Baltic graph's
         # edges at 3 km cells), which gives the same routes, times below the threshold and
         # verdicts as the whole graph.
-        self.relevant_edges = {a.axis_id: relevant_edges(network, a.origin, a.objective,
-                                                         a.threshold_min)
-                               for a in self.axes}
+        self.axis_edges = {a.axis_id: relevant_edges(network, a.origin, a.objective,
+                                                     a.threshold_min)
+                           for a in self.axes}
         self.within = {axis_id: network.within(mask)
-                       for axis_id, mask in self.relevant_edges.items() if not mask.all()}
+                       for axis_id, mask in self.axis_edges.items() if not mask.all()}
 
     def relevant(self) -> np.ndarray:
-        return np.logical_or.reduce(list(self.relevant_edges.values()))
+        return np.logical_or.reduce(list(self.axis_edges.values()))
 
     def build(self, master) -> None:
         ws = master.prob.add_variable_dicts(f"{master.prefix}w", list(range(len(self.axes))), 0, 1, cat="Binary")
@@ -66,7 +66,7 @@ class BlockedFamily(RouteFamily):
         return pulp.lpSum(a.weight * self.w[a.axis_id] for a in self.axes)
 
     def _row(self, master, axis, route: list[int]) -> pulp.LpAffineExpression:
-        """Right-hand side of the route row: blocking and capped delay contributions."""
+        """Right-hand side of the route cover: blocking and capped delay contributions."""
         slack = axis.threshold_min - float(self.network.time[route].sum())
         if math.isfinite(slack):
             terms = capped_terms(master, self.network, route, scale=1.0 / slack, cap=1.0,
@@ -76,16 +76,8 @@ class BlockedFamily(RouteFamily):
                      if self.network.options[key].blocks]
         return pulp.lpSum(terms)
 
-    def _add_route(self, master, axis, route: list[int], rhs=None) -> bool:
-        key = tuple(route)
-        if key in self.pool[axis.axis_id]:
-            return False
-        self.pool[axis.axis_id].add(key)
-        rhs = self._row(master, axis, route) if rhs is None else rhs
-        # route cover: w_a <= blocking + capped delay contributions on route P
-        master.add(self.w[axis.axis_id] <= rhs, f"route_{self.name}")
-        self.rounds_routes += 1
-        return True
+    def _var(self, axis) -> pulp.LpVariable:
+        return self.w[axis.axis_id]  # route cover: w_a <= the route's row
 
     def separate_fractional(self, master) -> int:
         """Routes whose rows a fractional master solution violates (the LP relaxation's

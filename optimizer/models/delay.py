@@ -83,18 +83,9 @@ class DelayFamily(RouteFamily):
                              block=slack)
         return base_h + pulp.lpSum(terms)
 
-    def _add_route(self, master, axis, route: list[int], rhs=None) -> bool:
-        key = tuple(route)
-        if key in self.pool[axis.axis_id]:
-            return False
-        self.pool[axis.axis_id].add(key)
-        rhs = self._row(master, axis, route) if rhs is None else rhs
-        if rhs is None:
-            return False  # implied by eta_a <= U_a
+    def _var(self, axis) -> pulp.LpVariable:
         # route bound: eta_a <= time of route P with the plan's delays (cap if cut)
-        master.add(self.eta[axis.axis_id] <= rhs, f"route_{self.name}")
-        self.rounds_routes += 1
-        return True
+        return self.eta[axis.axis_id]
 
     def separate_fractional(self, master) -> int:
         """Routes violated by a fractional master solution (the LP relaxation's cutting

@@ -155,11 +155,11 @@ class DetectionFamily:
             if network.options[key].blocks:
                 cut_off[network.site_edges[key[0]]] += float(pulp.value(var) or 0.0)
         effect = Effect(np.zeros(len(network.edge_ids)), cut_off > 1 - 1e-6, log_ev, frozenset())
-        first = {axis_id: route for axis_id, (_, route) in self._most_reliable(effect).items()}
+        first = self._most_reliable(effect)
         added = 0
         for axis in self.axes:
             theta = float(self.theta[axis.axis_id].varValue or 0.0)
-            for route in self._routes(effect, axis, first[axis.axis_id]):
+            for route in self._routes(effect, axis, first[axis.axis_id][1]):
                 counts = self._sensors_on(master, route)
                 ranked = sorted(counts, key=lambda k: -level[k])
                 used_level = sum(level[k] for k in counts)
@@ -188,11 +188,11 @@ class DetectionFamily:
                     self._add_cut(master, axis, list(route), choice, value)
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
-        first = {axis_id: route for axis_id, (_, route) in self._most_reliable(effect).items()}
+        first = self._most_reliable(effect)
         added = 0
         for axis in self.axes:
             theta = (self.theta[axis.axis_id].varValue or 0.0) if values else -1.0
-            for route in self._routes(effect, axis, first[axis.axis_id]):
+            for route in self._routes(effect, axis, first[axis.axis_id][1]):
                 value = math.exp(float(effect.log_evasion[route].sum()))
                 if value <= theta + TOL:
                     break
