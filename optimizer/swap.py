@@ -79,19 +79,23 @@ class _Limits:
         self.per_type = dict(master.problem.max_per_type)
         self.cost, self.country, self.fixed = master.cost, master.country, master.fixed_keys
 
+    def holder(self, key):
+        """Whose budget an option spends (None: the pooled budget)."""
+        return None if self.pooled else self.country[key]
+
     def usage(self, keys) -> tuple[dict, dict]:
         spend, count = defaultdict(float), defaultdict(int)
         for key in keys:
             count[key[1]] += 1
             if key not in self.fixed:
-                spend[None if self.pooled else self.country[key]] += self.cost[key]
+                spend[self.holder(key)] += self.cost[key]
         return spend, count
 
     def fits(self, spend: dict, count: dict, out, into) -> bool:
         """Whether the plan with usage (spend, count) may drop ``out`` and add ``into``."""
-        holder = None if self.pooled else self.country[into]
+        holder = self.holder(into)
         after = spend[holder] + self.cost[into]
-        if out is not None and (None if self.pooled else self.country[out]) == holder:
+        if out is not None and self.holder(out) == holder:
             after -= self.cost[out]
         budget = self.budget.get(holder, 0.0)
         if after > budget + 1e-9 * max(1.0, abs(budget)):
@@ -107,16 +111,15 @@ def affordable(master) -> float:
     budget over its cheapest free option (no limit where an option costs nothing), and at
     most the number of free sites."""
     free = _free_options(master)
-    pooled = master.mode == "pooled"
+    limits = _Limits(master)
     cheapest: dict = {}
     for keys in free.values():
         for key in keys:
-            holder = None if pooled else master.country[key]
+            holder = limits.holder(key)
             cheapest[holder] = min(cheapest.get(holder, math.inf), master.cost[key])
-    budgets = master.problem.budgets
     total = 0.0
     for holder, cost in cheapest.items():
-        budget = sum(budgets.values()) if pooled else budgets.get(holder, 0.0)
+        budget = limits.budget.get(holder, 0.0)
         total += math.inf if cost <= 0 else math.floor(budget / cost + 1e-9)
     return min(total, len(free))
 
@@ -184,7 +187,7 @@ def _tabu(master, network: Network, axes: list, start: Choice,
     while since_best < stall and time.perf_counter() < deadline and not enough(best_value):
         iteration += 1
         since_best += 1
-        spend, count = limits.usage([*((s, t) for s, t in {**fixed, **plan}.items()), *sensors])
+        spend, count = limits.usage([*{**fixed, **plan}.items(), *sensors])
         candidates = []  # (dropped key or None, added key)
         sites = sorted(route_sites(plan))
         for out in [None, *plan.items()]:

@@ -95,23 +95,11 @@ class BlockedFamily(RouteFamily):
             barrier = axis.threshold_min if math.isfinite(axis.threshold_min) \
                 else network.problem.blocked_time_min
             effect = lengthened(network, delay + barrier * blocking)
-            penalty = np.zeros(len(network.edge_ids))
-            for _ in range(self.k):
-                reach, route = network.fastest(effect, axis.origin, axis.objective, penalty,
-                                               within=self.within.get(axis.axis_id))
-                # a route at the threshold with the fractional delays has a row of at
-                # least 1 before capping, and so has every later one (none is shorter);
-                # below it, the route's own time is below the threshold: its row is valid
-                if route is None or reach >= axis.threshold_min \
-                        or tuple(route) in self.pool[axis.axis_id]:
-                    break
-                rhs = self._row(master, axis, route)
-                if pulp.value(rhs) < w - 1e-6:
-                    added += self._add_route(master, axis, route, rhs)
-                sites = [e for e in route if e in network.edge_sites]
-                if not sites:
-                    break
-                penalty[sites] += barrier
+            # a route at the threshold with the fractional delays has a row of at least 1
+            # before capping, and so has every later one (none is shorter); below it, the
+            # route's own time is below the threshold: its row is valid
+            added += self._cut_off(master, axis, effect, w, 1e-6, barrier,
+                                   reach_limit=axis.threshold_min)
         return added
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:

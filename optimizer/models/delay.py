@@ -98,18 +98,8 @@ class DelayFamily(RouteFamily):
         added = 0
         for axis in self.axes:
             eta = float(self.eta[axis.axis_id].varValue or 0.0)
-            penalty = np.zeros(len(network.edge_ids))
-            for _ in range(self.k):
-                _, route = network.fastest(effect, axis.origin, axis.objective, penalty)
-                if route is None or tuple(route) in self.pool[axis.axis_id]:
-                    break
-                rhs = self._row(master, axis, route)
-                if rhs is not None and pulp.value(rhs) < eta - 1e-6 * max(eta, 1.0):
-                    added += self._add_route(master, axis, route, rhs)
-                sites = [e for e in route if e in network.edge_sites]
-                if not sites:
-                    break
-                penalty[sites] += network.problem.blocked_time_min
+            added += self._cut_off(master, axis, effect, eta, 1e-6 * max(eta, 1.0),
+                                   network.problem.blocked_time_min)
         return added
 
     def separate(self, master, choice: Choice, effect: Effect, values: bool) -> int:
