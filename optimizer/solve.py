@@ -153,22 +153,13 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
     # gap tightens with the overall gap and is exact (gap_rel) before optimality is claimed.
     master_gap = max(tol, MASTER_GAP)
     tuning = MASTER_TUNING
-    # with budgets to scale, a master that stalls hands over to target masters (_targets)
-    cap = STALL_S if master.budget_rows and all(f.targets for f in probe) else None
     while True:
         rounds += 1
         master_settings = replace(settings, gap_rel=master_gap)
         found: list = []
-        limit = remaining() - reserve
-        outcome = solve_milp(master.prob, master_settings,
-                             time_limit=limit if cap is None else min(limit, cap),
+        outcome = solve_milp(master.prob, master_settings, time_limit=remaining() - reserve,
                              incumbents=found, tuning=tuning,
                              start=_start(master, best[1]) if best is not None else None)
-        if cap is not None and not outcome.has_solution and remaining() > reserve \
-                and outcome.status not in ("infeasible", "unbounded"):
-            cap = None  # no plan within the cap: solve this master in full
-            rounds -= 1
-            continue
         if outcome.status in ("infeasible", "unbounded"):
             if best is not None:
                 # Every route and cut is valid for the true optimum, so a master that was
@@ -185,8 +176,9 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
             if outcome.bound is not None:
                 upper = min(upper, outcome.bound)
             break
-        stalled = _stalled(outcome, upper)
         if outcome.bound is not None:
+            stalled = (outcome.runtime_s >= PRIMAL_AFTER_S
+                       and outcome.bound >= upper - 1e-9 * max(abs(upper), 1.0))
             tuning = PRIMAL_TUNING if stalled else MASTER_TUNING  # see PRIMAL_TUNING
             upper = min(upper, outcome.bound)
         # the master's plan and its earlier incumbents: evaluate them (a better plan may be
@@ -202,13 +194,6 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
         added = sum(_separate_plans(network, stages, solved, plans))
         log.info("round %d: master %s (gap %.0e) in %.2fs, bound %.6g, best %.6g, %d added",
                  rounds, outcome.status, master_gap, outcome.runtime_s, upper, best_value, added)
-        if stalled and cap is not None and remaining() > reserve:
-            best, best_value, best_values, upper, run, termination = _targets(
-                master, stages, weights, primary, settings, remaining, reserve, best,
-                best_value, best_values, upper)
-            rounds += run
-            status = "optimal" if proven(best_value) else "feasible"
-            break
         overall = (upper - best_value) / max(abs(best_value), abs(upper), 1e-9)
         if added == 0 and master_gap > tol:
             master_gap = tol  # nothing to add: only an exact master can close the gap
@@ -284,14 +269,13 @@ def _decompose(problem: Problem, network: Network, weights: dict[str, float], mo
                 runtime=time.perf_counter() - started)
 
 
-def _separate(network, stages, choices: list[Choice], values: bool = True) -> int:
-    """Add the routes and cuts a plan (one choice per year) violates at the master's values
-    (with ``values`` False: the plan's best routes whatever the master's values); returns
-    how many were added."""
+def _separate(network, stages, choices: list[Choice]) -> int:
+    """Add the routes and cuts a plan (one choice per year) violates at the master's values;
+    returns how many were added."""
     added = 0
     for (view, families), choice in zip(stages, choices, strict=True):
         effect = network.effect(choice)
-        added += sum(f.separate(view, choice, effect, values=values) for f in families)
+        added += sum(f.separate(view, choice, effect, values=True) for f in families)
     return added
 
 
@@ -324,15 +308,14 @@ def _keep_best(network, stages, weights, plans: list, best, best_value: float,
     return best, best_value, best_values
 
 
-def _separate_plans(network, stages, solved: list, plans: list,
-                    values: bool = True) -> list[int]:
+def _separate_plans(network, stages, solved: list, plans: list) -> list[int]:
     """Separate at each plan of a round (the master's values set to that plan's solution),
     then restore the final plan's values; returns how many were added at each."""
     added = []
     for solution, choices, _ in plans:
         if solution is not None:
             _assign(solved, solution)
-        added.append(_separate(network, stages, choices, values))
+        added.append(_separate(network, stages, choices))
     if plans[0][0] is not None:
         _assign(solved, plans[0][0])
     return added
@@ -384,9 +367,6 @@ MASTER_TUNING = {"mip_pscost_minreliable": 0}
 # take under 2 s each, but many more rounds).
 PRIMAL_TUNING = {**MASTER_TUNING, "mip_heuristic_effort": 0.3}
 PRIMAL_AFTER_S = 10.0
-# ... and, where the master has budgets, each max-value master gets at most STALL_S; one
-# that stalls (as above) hands over to target masters (``_targets``).
-STALL_S = 20.0
 
 
 # A delay solve that runs out of time keeps this share of its limit for a neighbourhood
@@ -475,108 +455,6 @@ def _polish(master, network, stages, weights, settings, remaining, best, best_va
                 break
             size *= 2
     return best, best_value, best_values, rounds
-
-
-def _stalled(outcome, upper: float) -> bool:
-    """A master that searched PRIMAL_AFTER_S or more and left the bound where it was."""
-    return (outcome.bound is not None and outcome.runtime_s >= PRIMAL_AFTER_S
-            and outcome.bound >= upper - 1e-9 * max(abs(upper), 1.0))
-
-
-def _targets(master, stages, weights, primary, settings, remaining, reserve, best,
-             best_value, best_values, upper) -> tuple:
-    """Close the gap with target masters once a max-value master has stalled.
-
-    A max-value master can sit at its LP bound however long it branches when the LP
-    reaches the bound with budget to spare (a fractional plan buys just the part of each
-    delay it needs): the Baltic delay masters at 4 km cells kept the root LP's bound for
-    300 s. A target master asks instead for the least share u of every budget (spend <= u x
-    budget) with which the master's objective reaches a target T. Its LP is informative
-    (spend grows with T), and its answer is a decision: a bound u > 1 refutes T (no plan
-    within the budgets reaches T on the master, a relaxation, so none does: T becomes the
-    bound), while a plan with u <= 1 is evaluated exactly and separated like a main-loop
-    plan (a plan whose exact value falls short of T adds the routes that show it, and T
-    is asked again). T halves the gap between the best plan and the bound, and ends at
-    the best plan's value plus the tolerance. Returns the best plan, its value and family
-    values, the bound, the rounds run and how the search ended."""
-    tol = settings.gap_rel
-
-    def proven(value: float) -> bool:  # as in _decompose, with the bound found here
-        return upper - value <= tol * max(abs(value), abs(upper), 1e-9) + 1e-9
-
-    if not math.isfinite(upper) or best is None:
-        return best, best_value, best_values, upper, 0, "no bound or no plan to start from"
-    share = master.scale_budgets()
-    if share is None:
-        return best, best_value, best_values, upper, 0, "no budget to scale"
-    # the target row stays in the master afterwards as an objective cut-off (no plan
-    # better than the best plan is cut off), as PuLP cannot take a row out again
-    target = master.prob.get_constraint_by_name("objective_target")
-    if target is None:
-        target = primary >= upper
-        master.prob += target, "objective_target"
-    master.prob.setObjective(-1.0 * share)
-    rounds, ended, asked = 0, "time limit", None
-    try:
-        while remaining() > reserve + 1.0 and not proven(best_value):
-            if asked is None:
-                scale = max(abs(best_value), abs(upper), 1e-9)
-                half = (upper - best_value) / 2
-                goal = best_value + (half if half > tol * scale else 0.5 * tol * scale)
-            else:
-                goal = asked  # the last plan fell short of it: ask again with its routes
-            target.changeRHS(goal)
-            rounds += 1
-            found: list = []
-            outcome = solve_milp(master.prob, settings, time_limit=remaining() - reserve,
-                                 incumbents=found, tuning=MASTER_TUNING, decide=-1.0)
-            if outcome.status == "infeasible" or (
-                    outcome.bound is not None and outcome.bound < -1.0 - 1e-9
-                    and not (outcome.has_solution and outcome.objective >= -1.0 - 1e-9)):
-                upper = min(upper, goal)  # no plan within the budgets reaches the target
-                log.info("target round %d: %.6g refuted in %.2fs (budget share over %.6g)",
-                         rounds, goal, outcome.runtime_s,
-                         -outcome.bound if outcome.bound is not None else math.inf)
-                asked = None
-                continue
-            if not (outcome.has_solution and outcome.objective >= -1.0 - 1e-9):
-                log.info("target round %d: %.6g undecided in %.2fs (%s)", rounds, goal,
-                         outcome.runtime_s, outcome.termination)
-                ended = f"target master undecided ({outcome.termination})"
-                break
-            solved, plans = _round_plans(master, stages, found)
-            affordable = [plan for plan in plans if _share(share, plan[0]) <= 1.0 + 1e-9]
-            best, best_value, best_values = _keep_best(master.network, stages, weights,
-                                                       affordable, best, best_value,
-                                                       best_values)
-            # each plan's best routes whatever the master's values (more routes per round
-            # than the violated ones: the target masters' plans are cheap, and their
-            # violated routes alone let the next plan through the same gaps), then, if
-            # none is new, the cuts violated at the master's values
-            added = sum(_separate_plans(master.network, stages, solved, plans, values=False))
-            if not added:
-                added = sum(_separate_plans(master.network, stages, solved, plans))
-            log.info("target round %d: %.6g reached on the master in %.2fs (budget share "
-                     "%.6g), best %.6g, %d added", rounds, goal, outcome.runtime_s,
-                     -outcome.objective, best_value, added)
-            asked = goal if best_value < goal and added else None
-            if best_value < goal and not added:
-                ended = "target master's plan falls short and nothing cuts it off"
-                break
-    finally:
-        scale = max(abs(best_value), 1e-9)
-        target.changeRHS(best_value - tol * scale if math.isfinite(best_value) else -1e30)
-        master.unscale_budgets()
-        master.prob.setObjective(primary)
-    ended = "bound reached" if proven(best_value) else ended
-    return (best, best_value, best_values, upper, rounds,
-            f"target masters: {rounds} rounds, {ended}")
-
-
-def _share(share, solution) -> float:
-    """The budget share u of a master solution (the master's current values if None)."""
-    value = share.varValue if solution is None else solution[share.index]
-    return float(value or 0.0)
 
 
 def _relaxation_cuts(master, stages, settings, remaining, single,

@@ -123,33 +123,22 @@ def _cbc(settings: SolverSettings, time_limit: float, log_path: str, mip: bool =
 def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
                time_limit: float | None = None, relax: bool = False,
                incumbents: list | None = None, tuning: dict | None = None,
-               start: dict | None = None, decide: float | None = None) -> MilpOutcome:
+               start: dict | None = None) -> MilpOutcome:
     """Solve ``prob`` (its LP relaxation if ``relax``) and classify the outcome from every
     status PuLP and the solver give. With HiGHS, ``incumbents`` (a list) receives every
     improving solution found on the way, as column arrays indexed by ``var.index``, and
     ``tuning`` holds extra HiGHS options for a MIP solve and ``start`` values of some
     columns ({variable: value}, e.g. a known plan) for HiGHS to complete into its first
-    incumbent (other solvers and LP solves ignore both). With ``decide`` (an objective
-    value), HiGHS stops as soon as it has a solution at least that good or a bound worse
-    than it, whichever comes first: the outcome then answers "is ``decide`` reachable?"
-    (other solvers run to their gap, which answers it too, later)."""
+    incumbent (other solvers and LP solves ignore both)."""
     limit = settings.time_limit_s if time_limit is None else time_limit
     maximise = prob.sense == pulp.LpMaximize
     started = time.perf_counter()
     log_path = None
     if settings.name == "highs":
         extra = dict(tuning or {}) if not relax else {}
-        if not relax and (incumbents is not None or decide is not None):
-            watch = _Watch(incumbents, None)
-            kinds = [highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution]
-            if decide is not None:
-                # HiGHS minimises: PuLP hands it a maximisation negated, without the
-                # objective's constant
-                constant = prob.objective.constant if prob.objective is not None else 0.0
-                watch.threshold = (-1.0 if maximise else 1.0) * (decide - constant)
-                extra["objective_target"] = watch.threshold
-                kinds.append(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
-            extra.update(callbackTuple=(watch, None), callbacksToActivate=kinds)
+        if incumbents is not None and not relax:
+            extra.update(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
+                highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution])
         solver = _highs(settings, limit, start=None if relax else start, mip=not relax,
                         **extra)
     else:
@@ -177,21 +166,8 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
     return outcome
 
 
-class _Watch:
-    """HiGHS callback: keeps each improving solution (if given a list) and, with a
-    threshold (HiGHS's minimised objective), interrupts the search once its dual bound
-    passes the threshold."""
-
-    def __init__(self, found: list | None, threshold: float | None):
-        self.found, self.threshold = found, threshold
-
-    def __call__(self, kind, message, data_out, data_in, user_data) -> None:
-        if kind == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
-            if self.found is not None:
-                self.found.append(np.array(data_out.mip_solution, dtype=float))
-        elif self.threshold is not None and data_out.mip_dual_bound > self.threshold + 1e-9 * max(
-                abs(self.threshold), 1.0):
-            data_in.user_interrupt = True
+def _keep_incumbent(kind, message, data_out, data_in, found: list) -> None:
+    found.append(np.array(data_out.mip_solution, dtype=float))
 
 
 def _classify_highs(prob, status, sol_status, maximise, runtime, relax=False) -> MilpOutcome:

@@ -1,6 +1,5 @@
 """Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
 
-import itertools
 import random
 
 import pulp
@@ -9,9 +8,7 @@ from helpers import random_problem
 
 import optimizer.solve
 from optimizer import SolverSettings, solve_problem
-from optimizer.attacker import Network
 from optimizer.errors import SolverError
-from optimizer.models import Master
 from optimizer.solvers import solve_milp
 
 
@@ -142,119 +139,32 @@ def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
     assert cold[0] @ costs < plain.objective
 
 
-def _small_knapsack(seed=7, n=14):
-    rng = random.Random(seed)
-    prob = pulp.LpProblem("small", pulp.LpMaximize)
-    x = prob.add_variable_dicts("x", list(range(n)), 0, 1, cat="Binary")
-    value = [rng.randint(10, 100) for _ in range(n)]
-    weight = [rng.randint(5, 60) for _ in range(n)]
-    prob += pulp.lpSum(value[i] * x[i] for i in range(n))
-    prob += pulp.lpSum(weight[i] * x[i] for i in range(n)) <= 200, "capacity"
-    best = max(sum(v for v, on in zip(value, bits, strict=True) if on)
-               for bits in itertools.product((0, 1), repeat=n)
-               if sum(w for w, on in zip(weight, bits, strict=True) if on) <= 200)
-    return prob, best
-
-
-def test_decide_answers_whether_a_value_is_reachable():
-    prob, best = _small_knapsack()
-    for goal in (best - 7, best, best + 0.5, best + 30):
-        outcome = solve_milp(prob, SolverSettings(), decide=goal)
-        reached = outcome.has_solution and outcome.objective >= goal - 1e-9
-        assert reached == (goal <= best)
-        if not reached:
-            assert outcome.bound is not None and outcome.bound < goal
-    # a hard instance stops as soon as it is decided: at once above its LP bound
-    hard = _hard_knapsack()
-    lp = solve_milp(hard, SolverSettings(), relax=True).objective
-    outcome = solve_milp(hard, SolverSettings(time_limit_s=60), decide=lp + 1.0)
-    assert outcome.bound is not None and outcome.bound < lp + 1.0
-    assert outcome.runtime_s < 30 and outcome.termination != "Optimal"
-    low = solve_milp(hard, SolverSettings(time_limit_s=60), decide=0.5 * lp)
-    assert low.has_solution and low.objective >= 0.5 * lp
-    assert low.termination == "Target for objective reached"
-
-
-def test_budget_rows_scale_and_come_back_as_they_were():
-    problem = random_problem(3, rows=4, cols=6, n_sites=10)
-    network = Network(problem)
-    for mode in ("joint", "pooled"):
-        master = Master(problem, network, mode=mode)
-        rows = {name: str(master.prob.get_constraint_by_name(name))
-                for name in master.budget_rows}
-        assert rows and all(name.startswith("budget_") for name in rows)
-        share = master.scale_budgets()
-        for name in rows:
-            row = master.prob.get_constraint_by_name(name)
-            assert row.expr[share] == -1.0 and row.constant == 0
-            assert max(abs(c) for v, c in row.expr.items() if v is not share) <= 1.0
-        master.unscale_budgets()
-        assert {name: str(master.prob.get_constraint_by_name(name)) for name in rows} == rows
-
-
 # instances with a stalled master (the blocked seed changes when the blocked family's
 # routes do: seeds 0 and 6 are now proven by their first masters; 16 and 32 of the first
 # 40 have stalled masters)
-STALLED = [("blocked", 32), ("detection", 5)]
-
-
-def _record_masters(monkeypatch):
-    lp_bounds, masters, targets = [], [], []
+@pytest.mark.parametrize("objective, seed", [("blocked", 32), ("detection", 5)])
+def test_a_master_that_left_the_bound_in_place_hands_on_primal_heuristics(monkeypatch, objective,
+                                                                          seed):
+    lp_bounds, masters = [], []
 
     def recording(prob, settings, **kw):
         outcome = solve_milp(prob, settings, **kw)
         if kw.get("relax") and outcome.status == "optimal":
             lp_bounds.append(outcome.objective)  # the LP loop's bounds
-        elif kw.get("decide") is not None:  # the target masters
-            targets.append(outcome)
-        elif kw.get("incumbents") is not None:  # the max-value masters
+        elif kw.get("incumbents") is not None:  # the integer masters
             masters.append((kw["tuning"], outcome.bound))
         return outcome
 
-    monkeypatch.setattr(optimizer.solve, "solve_milp", recording)
-    monkeypatch.setattr(optimizer.solve, "PRIMAL_AFTER_S", 0.0)  # whatever the master's time
-    return lp_bounds, masters, targets
-
-
-def _solve_recorded(monkeypatch, problem, objective):
-    """CBC's optimum on the plain loop, then the engine's solve with its masters recorded
-    (lists of LP bounds, max-value masters as (tuning, bound), target masters)."""
+    problem = random_problem(seed, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
     reference = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False,
                               settings=SolverSettings(name="cbc"))
-    recorded = _record_masters(monkeypatch)
+    monkeypatch.setattr(optimizer.solve, "solve_milp", recording)
+    monkeypatch.setattr(optimizer.solve, "PRIMAL_AFTER_S", 0.0)  # whatever the master's time
     plan = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False)
     assert plan.report.status == reference.report.status == "optimal"
     assert plan.report.objective == pytest.approx(reference.report.objective, rel=1e-6)
-    return recorded
-
-
-@pytest.mark.parametrize("objective, seed", STALLED)
-def test_a_master_that_left_the_bound_in_place_hands_over_to_target_masters(monkeypatch,
-                                                                          objective, seed):
-    problem = random_problem(seed, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
-    lp_bounds, masters, targets = _solve_recorded(monkeypatch, problem, objective)
-    upper = min(lp_bounds, default=float("inf"))
-    for k, (_, bound) in enumerate(masters):
-        stalled = bound >= upper - 1e-9 * max(abs(upper), 1.0)
-        upper = min(upper, bound)
-        if stalled:  # the first stalled max-value master is the last one
-            assert k == len(masters) - 1 and targets
-            break
-    else:
-        raise AssertionError("the instance has no stalled master")
-    assert all(t is optimizer.solve.MASTER_TUNING for t, _ in masters)
-
-
-@pytest.mark.parametrize("objective, seed", STALLED)
-def test_without_target_masters_a_stalled_master_hands_on_primal_heuristics(monkeypatch,
-                                                                           objective, seed):
-    # families whose cuts need an optimising master (throughput) keep max-value masters
-    for family in optimizer.solve.FAMILIES.values():
-        monkeypatch.setattr(family, "targets", False)
-    problem = random_problem(seed, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
-    lp_bounds, masters, targets = _solve_recorded(monkeypatch, problem, objective)
     primal, plain = optimizer.solve.PRIMAL_TUNING, optimizer.solve.MASTER_TUNING
-    assert masters[0][0] is plain and not targets
+    assert masters[0][0] is plain
     upper = min(lp_bounds, default=float("inf"))
     for (_, bound), (tuning, _) in zip(masters, masters[1:], strict=False):
         stalled = bound >= upper - 1e-9 * max(abs(upper), 1.0)

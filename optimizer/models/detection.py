@@ -40,7 +40,6 @@ class DetectionFamily:
     name = "detection"
     sense = -1.0
     unit = "expected max evasion probability"
-    targets = True  # a plan's own routes cut off a wrong master value at any values
 
     def __init__(self, network: Network, routes_per_round: int):
         self.network = network

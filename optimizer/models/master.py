@@ -178,19 +178,14 @@ class Master:
                           if k not in self.fixed_keys
                           and (holders is None or self.country[k] in holders))
 
-    def _budget(self, spend, limit: float, name: str) -> None:
-        self._add(spend <= limit, name)
-        self.budget_rows.append(name)
-
     def _budgets(self, mode: str, annual: dict[str, list[float]] | None, carry_over: bool) -> None:
         budgets = self.problem.budgets
-        self.budget_rows: list[str] = []
         if self.years == 1:
             if mode == "pooled":
-                self._budget(self.spend_expression(), sum(budgets.values()), "budget_pooled")
+                self._add(self.spend_expression() <= sum(budgets.values()), "budget_pooled")
             else:
                 for holder, budget in sorted(budgets.items()):
-                    self._budget(self.spend_expression({holder}), budget, f"budget_{holder}")
+                    self._add(self.spend_expression({holder}) <= budget, f"budget_{holder}")
             return
         groups = ([(None, [sum(annual[h][y] for h in annual) for y in range(self.years)])]
                   if mode == "pooled" else [({h}, annual[h]) for h in sorted(annual)])
@@ -199,37 +194,8 @@ class Master:
             for year in range(self.years):
                 years = range(year + 1) if carry_over else [year]
                 limit = sum(amounts[y] for y in years)
-                self._budget(self.spend_expression(holders, years), limit,
-                             f"budget_{label}_year{year + 1}")
-
-    def scale_budgets(self) -> pulp.LpVariable | None:
-        """Let every budget row scale with a new variable u >= 0 (spend / budget <= u: each
-        row is divided by its budget, so that the rows stay well scaled) and return u; None
-        if the master has no positive budget to scale (a zero budget stays zero).
-        ``unscale_budgets`` puts the rows back as they were."""
-        self._scaled = []
-        for name in self.budget_rows:
-            row = self.prob.get_constraint_by_name(name)
-            if -row.constant > 0:
-                self._scaled.append((row, dict(row.expr.items()), -row.constant))
-        if not self._scaled:
-            return None
-        if getattr(self, "_share", None) is None:
-            self._share = self.prob.add_variable("budget_share", 0)
-        for row, terms, limit in self._scaled:
-            for var, coef in terms.items():
-                row.expr[var] = coef / limit
-            row.expr[self._share] = -1.0
-            row.changeRHS(0.0)
-        return self._share
-
-    def unscale_budgets(self) -> None:
-        for row, terms, limit in self._scaled:
-            del row.expr[self._share]
-            for var, coef in terms.items():
-                row.expr[var] = coef
-            row.changeRHS(limit)
-        self._scaled = []
+                self._add(self.spend_expression(holders, years) <= limit,
+                          f"budget_{label}_year{year + 1}")
 
     def choice(self, year: int | None = None) -> Choice:
         """The plan built by ``year`` (default: the last) in the master's current solution."""

@@ -101,8 +101,6 @@ class RouteFamily:
     rows, warm starts from an earlier pool, and the attacker's fastest times under a plan.
     A family gives each route's row as ``_var(axis) <= _row(master, axis, route)``."""
 
-    targets = True  # a plan's own routes cut off a wrong master value at any values
-
     def __init__(self, network: Network, routes_per_round: int):
         self.network = network
         self.k = routes_per_round

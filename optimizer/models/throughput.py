@@ -26,9 +26,6 @@ class ThroughputFamily:
     name = "throughput"
     sense = -1.0
     unit = "weighted open corridors"
-    # its cuts are found from the master's cut variables (nu), which only a master that
-    # optimises the objective sets right: no target masters (optimizer.solve._targets)
-    targets = False
 
     def __init__(self, network: Network, routes_per_round: int):
         self.network = network
