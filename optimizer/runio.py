@@ -48,7 +48,7 @@ def prepared_note(prepared) -> str:
     if prepared.graph is not None and prepared.graph.graph.get("roads") == APPROXIMATE_LABEL:
         notes.append(f"APPROXIMATE: roads {APPROXIMATE_LABEL}")
     if prepared.config is not None and prepared.config.data_note:
-        notes.append(prepared.config.data_note)
+        notes.append(prepared.config.data_note.strip().rstrip(".;"))
     if prepared.graph is not None:
         notes.append(f"cell size {prepared.graph.graph['cell_km']} km")
     return "; ".join(notes)

@@ -35,6 +35,7 @@ def test_default_outputs_and_budgets(default_run):
     out, _ = default_run
     summary = json.loads((out / "summary.json").read_text())
     assert "APPROXIMATE" in summary["data_note"] and summary["graph"]["cell_km"] == 5.0
+    assert ".;" not in summary["data_note"]  # the parts join cleanly
     assert set(summary["input_files_sha256"]) and summary["versions"]["pulp"]
     budgets = pd.read_csv(out / "budgets.csv")
     assert (budgets["spend_eur"] <= budgets["budget_eur"] + 1e-6).all()

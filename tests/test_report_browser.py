@@ -102,3 +102,22 @@ def test_comparison_report_shows_charts(tmp_path):
     seen, errors, requests = _open(out / "report.html")
     assert errors == [] and seen["images"] >= 2
     assert all(url.startswith(("file:", "data:")) for url in requests)
+
+
+def test_large_numbers_are_written_in_full_and_sort_as_numbers(tmp_path):
+    from optimizer.report.html import _page, table_html
+
+    frame = pd.DataFrame({"holder": ["A", "B", "C"], "budget_eur": [1_500_000.0, 999.0, 20_000.0]})
+    page = tmp_path / "t.html"
+    page.write_text(_page("t", table_html(frame)), encoding="utf-8")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        tab = browser.new_page()
+        tab.goto(page.as_uri())
+        tab.locator("table.sortable th").nth(1).click()  # ascending
+        shown = tab.locator("table.sortable tbody td:nth-child(2)").all_inner_texts()
+        browser.close()
+    # "1,500,000" read by parseFloat is 1: the sort must use the value, not the text
+    assert shown == ["999", "20,000", "1,500,000"]

@@ -23,7 +23,7 @@ background:#f4f7fb;cursor:grab}#layers label{margin-right:1em;font-size:.9em}
 #details{font-family:monospace;font-size:.85em;white-space:pre-wrap;background:#f4f4f4;
 padding:.5em;min-height:2em}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#eee;cursor:pointer}
-td:first-child,th:first-child{text-align:left}img.chart{max-width:48%;margin:.5em}
+td:first-child,th:first-child{text-align:left}.wide{overflow-x:auto}img.chart{max-width:48%;margin:.5em}
 """
 
 SCRIPT = """
@@ -50,7 +50,7 @@ if(svg){
 document.querySelectorAll('table.sortable th').forEach((th,i)=>th.addEventListener('click',()=>{
  const body=th.closest('table').tBodies[0];const rows=[...body.rows];const asc=th.dataset.asc!=='1';
  th.dataset.asc=asc?'1':'0';rows.sort((a,b)=>{const x=a.cells[i].textContent,y=b.cells[i].textContent;
-  const nx=parseFloat(x),ny=parseFloat(y);const c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);
+  const nx=parseFloat(a.cells[i].dataset.v??x),ny=parseFloat(b.cells[i].dataset.v??y);const c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);
   return asc?c:-c;});rows.forEach(r=>body.appendChild(r));}));
 })();
 """
@@ -67,13 +67,18 @@ def table_html(frame: pd.DataFrame, *, digits: int = 3) -> str:
 
     def cell(v):
         if isinstance(v, float):
-            return _e(f"{v:.{digits}g}") if pd.notna(v) else ""
-        return _e(v)
+            if pd.isna(v):
+                return "<td></td>"
+            # large values (euros, minutes) in full with separators, not as 6e+07
+            text = f"{v:,.0f}" if abs(v) >= 10 ** digits else f"{v:.{digits}g}"
+            return f'<td data-v="{float(v)!r}">{_e(text)}</td>'
+        return f"<td>{_e(v)}</td>"
 
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+    rows = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return (f'<div class="wide"><table class="sortable"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 def _img(path: Path) -> str:
