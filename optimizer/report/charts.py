@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -11,8 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+def _save(fig, path: Path, *, note: str = "") -> Path:
+    if note:  # wrapped to the figure's width, below the axes
+        text = textwrap.fill(note, 150)
+        fig.text(0.01, 0.01, text, fontsize=6, color="#444444", va="bottom")
+        fig.tight_layout(rect=(0, 0.025 * (text.count("\n") + 1) + 0.01, 1, 1))
+    else:
+        fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return path
@@ -32,9 +38,7 @@ def pareto_chart(pareto: pd.DataFrame, path: Path, *, note: str = "") -> Path | 
     ax.set_title("Pareto curve: blocked weight against budget")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    if note:
-        fig.text(0.01, 0.005, note, fontsize=6, color="#444444")
-    return _save(fig, path)
+    return _save(fig, path, note=note)
 
 
 def spend_chart(rows: pd.DataFrame, path: Path, *, scenarios: list[str]) -> Path | None:
@@ -62,6 +66,9 @@ def marginal_chart(rows: pd.DataFrame, path: Path, *, column: str,
         [s for s in scenarios if s in set(table["scenario"])])
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     pivot.plot.bar(ax=ax)
+    if not pivot.fillna(0).to_numpy().any():  # bars of height 0 are invisible: say so
+        ax.text(0.5, 0.5, "0 for every holder and scenario:\nthe next increment blocks no more weight",
+                transform=ax.transAxes, ha="center", va="center", fontsize=10, color="#444444")
     ax.set_ylabel(f"extra blocked weight ({column.replace('_', ' ')})")
     ax.set_title("Marginal value of the next budget increment, per holder")
     ax.grid(axis="y", alpha=0.3)
