@@ -111,6 +111,11 @@ def coalition_problem(problem: Problem, members: frozenset) -> Problem:
     return replace(sub, axes=axes)
 
 
+def _clean(x: float, digits: int) -> float:
+    """Round away summation noise (a transfer of -1.9e-09 EUR is 0 EUR; -0.0 is 0.0)."""
+    return round(x, digits) + 0.0
+
+
 def analyse_sharing(problem: Problem, *, settings: SolverSettings | None = None,
                     objective: str = "blocked") -> ShareResult:
     """Solve every coalition, split value and cost fairly, attribute the joint plan."""
@@ -145,12 +150,12 @@ def analyse_sharing(problem: Problem, *, settings: SolverSettings | None = None,
     grand_plan = plans[grand]
     spend = grand_plan.budgets.set_index("holder")["spend_eur"].to_dict()
     shares = pd.DataFrame([{
-        "country": p, "shapley_value_share": phi[p],
+        "country": p, "shapley_value_share": _clean(phi[p], 9),
         "standalone_value": value[frozenset({p})],
-        "gain_from_cooperation": phi[p] - value[frozenset({p})],
-        "fair_cost_eur": fair_cost[p], "actual_spend_eur": spend.get(p, 0.0),
+        "gain_from_cooperation": _clean(phi[p] - value[frozenset({p})], 9),
+        "fair_cost_eur": _clean(fair_cost[p], 2), "actual_spend_eur": spend.get(p, 0.0),
         # positive: the country should pay this much to the others; negative: receive it
-        "transfer_eur": fair_cost[p] - spend.get(p, 0.0),
+        "transfer_eur": _clean(fair_cost[p] - spend.get(p, 0.0), 2),
         "in_core": not violations,
         "least_core_share": nucleolus.get(p) if nucleolus else phi[p],
     } for p in players])
