@@ -101,3 +101,10 @@ def test_cli_share_writes_files(tmp_path):
     shares = pd.read_csv(out / "shares.csv")
     coalitions_table = pd.read_csv(out / "coalitions.csv")
     assert shares["shapley_value_share"].sum() == pytest.approx(coalitions_table["value"].max())
+
+
+def test_share_tables_round_away_summation_noise():
+    from optimizer.share import _clean
+
+    assert str(_clean(-1.86e-09, 2)) == "0.0"  # not -0.0, not -1.86e-09
+    assert _clean(-16666.666666, 2) == -16666.67 and _clean(2.0 - 8.88e-16, 9) == 2.0
