@@ -4,7 +4,7 @@ better plan), the plan value it reaches, when it first found that plan (found_s)
 it stopped (s), with the known optima or best plans beside it. Every value is recomputed by NetworkX on the raw graph.
 
 Run:  python benchmarks/swap_grids.py [--limit 120] [--cases 6] [--runs 3] [--stall 30]
-                                      [--first-seed 0]
+                                      [--first-seed 0] [--grids 40x80,60x120]
 """
 
 from __future__ import annotations
@@ -45,10 +45,14 @@ def main() -> None:
     parser.add_argument("--stall", type=int, default=swap.STALL)
     parser.add_argument("--first-seed", type=int, default=0, help="the search's first seed")
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
+    parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
+    only = {g.strip() for g in args.grids.split(",") if g.strip()}
     print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
           f"{'iterations':>10} {'evaluations':>11} {'found_s':>7} {'s':>6} | known")
     for rows, cols, budget in CASES[:args.cases]:
+        if only and f"{rows}x{cols}" not in only:
+            continue
         problem = grid_problem(rows, cols, budget, seed=args.seed)
         network = Network(problem)
         family = FAMILIES["delay"](network, 8)
