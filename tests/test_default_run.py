@@ -46,3 +46,18 @@ def test_default_outputs_and_budgets(default_run):
     assert obstacles["lon"].between(20.5, 29.5).all() and obstacles["lat"].between(53.5, 60).all()
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
     assert {"obstacles", "sensors", "corridors", "budgets"} <= layers
+
+
+def test_readme_python_api_block_runs_as_written():
+    """The README's "Python API" block, executed as it stands, on the embedded default."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    names: dict = {}
+    exec(compile(block, "README.md (Python API)", "exec"), names)  # noqa: S102
+    assert names["plan"].report.status == "optimal"
+    assert names["national"].plan.report.status == "optimal"
+    assert names["delay"].plan.report.status in {"optimal", "feasible"}
+    assert names["delay"].plan.report.objective > 0
