@@ -157,7 +157,7 @@ def analyse_sharing(problem: Problem, *, settings: SolverSettings | None = None,
         # positive: the country should pay this much to the others; negative: receive it
         "transfer_eur": _clean(fair_cost[p] - spend.get(p, 0.0), 2),
         "in_core": not violations,
-        "least_core_share": nucleolus.get(p) if nucleolus else phi[p],
+        "least_core_share": _clean(nucleolus[p] if nucleolus else phi[p], 9),
     } for p in players])
     return ShareResult(coalitions=pd.DataFrame(rows), shares=shares,
                        attribution=_attribution(problem, network_full, grand_plan, players),
