@@ -73,6 +73,43 @@ def test_combined_objective_matches_brute_force(seed):
     assert _close(plan.report.objective, best)
 
 
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_delay_master_with_every_route_is_exact(seed, whole):
+    """With every simple route of every axis in it, the delay master's optimum is the
+    brute-force optimum: on the random instances' whole-minute data, where it holds each
+    eta in whole minutes, and with a fraction of a minute added to every edge, where it
+    must not (that would round the fastest times down)."""
+    import networkx as nx
+
+    from optimizer.attacker import Network
+    from optimizer.models import FAMILIES, Master
+    from optimizer.models.delay import whole_minutes
+    from optimizer.solvers import SolverSettings, solve_milp
+
+    problem = random_problem(seed + 500)
+    if not whole:
+        rng = random.Random(seed)
+        graph = problem.graph.copy()
+        for _, _, data in graph.edges(data=True):
+            data["time_min"] += rng.choice([0.1, 0.3, 0.5, 0.7, 0.9])
+        problem = replace(problem, graph=graph)
+    network = Network(problem)
+    assert whole_minutes(network) == whole
+    family = FAMILIES["delay"](network, 8)
+    master = Master(problem, network, mode="joint")
+    family.build(master)
+    for axis in family.axes:
+        for path in nx.all_simple_edge_paths(problem.graph, axis.origin, axis.objective):
+            route = [network.edge_pos[problem.graph.edges[e]["edge_id"]] for e in path]
+            family._add_route(master, axis, route)
+    master.prob.setObjective(family.objective(master))
+    outcome = solve_milp(master.prob, SolverSettings())
+    expected, _ = brute_force(problem, "delay")
+    assert outcome.status == "optimal"
+    assert _close(outcome.objective, expected)
+
+
 def _observation_matters(seed):
     problem = random_problem(seed, finite_threshold=seed % 3 != 0)
     blind = replace(problem, obstacle_options=problem.obstacle_options.assign(

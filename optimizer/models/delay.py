@@ -16,6 +16,13 @@ current upper bound. With slack g = U_a - c(P)/60 each route row caps every coef
 (a term reaching g already makes the row slack), a route with g <= 0 is implied by
 eta_a <= U_a, and the blocking coefficient C becomes g. The master then contains every
 optimal plan, so its bound stays valid, with a much tighter LP relaxation.
+
+Whole minutes: where every edge time, every delay and C are whole minutes (the
+Israeli-Wood grids; not the Baltic default), every route's time under any plan is a whole
+number of minutes, and so is every eta_a of a plan; the master then also holds
+60 eta_a = m_a with m_a integer. Every plan (with its true eta) stays feasible, so the
+bound stays valid, and the solver can round its bounds to whole minutes and cut on the
+route rows' integrality (40x80 grid, 600 s: bound 334 against 349; README "Measured").
 """
 
 from __future__ import annotations
@@ -35,6 +42,16 @@ from optimizer.models.routes import (
 TOL_H = 1e-7
 
 
+def whole_minutes(network: Network) -> bool:
+    """Whether every edge time, every obstacle delay and the blocked time are whole
+    minutes, so that the attacker's fastest time under any plan is whole minutes."""
+    values = [np.asarray(network.time, dtype=float), [network.problem.blocked_time_min]]
+    values += [[option.delay_unobserved_min, option.delay_observed_min]
+               for option in network.options.values()]
+    every = np.concatenate([np.asarray(v, dtype=float) for v in values])
+    return bool(np.all(np.abs(every - np.round(every)) <= 1e-9))
+
+
 class DelayFamily(RouteFamily):
     name = "delay"
     sense = 1.0
@@ -51,6 +68,7 @@ class DelayFamily(RouteFamily):
             dist, _ = network.shortest(network.time, keep, a.origin)
             self.base_h[a.axis_id] = min(float(dist[network.node_pos[a.objective]]) / 60.0,
                                          self.cap_h)
+        self.whole_minutes = whole_minutes(network)
 
     def relevant(self) -> np.ndarray:
         return np.ones(len(self.network.edge_ids), dtype=bool)
@@ -58,6 +76,13 @@ class DelayFamily(RouteFamily):
     def build(self, master) -> None:
         etas = master.prob.add_variable_dicts(f"{master.prefix}eta", list(range(len(self.axes))), 0, self.cap_h)
         self.eta = {a.axis_id: etas[i] for i, a in enumerate(self.axes)}
+        if self.whole_minutes:
+            minutes = master.prob.add_variable_dicts(f"{master.prefix}eta_min",
+                                                     list(range(len(self.axes))), 0,
+                                                     round(self.cap_h * 60), cat="Integer")
+            for i, a in enumerate(self.axes):
+                # 60 eta_a = m_a, m_a integer: a plan's fastest time is whole minutes
+                master.add(60 * self.eta[a.axis_id] - minutes[i] == 0, "eta_minutes")
 
     def objective(self, master) -> pulp.LpAffineExpression:
         return pulp.lpSum(a.weight * self.eta[a.axis_id] for a in self.axes)
