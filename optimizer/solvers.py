@@ -160,10 +160,37 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
             runtime = time.perf_counter() - started
             outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime,
                                       relax)
+        elif start and not relax and not _consistent(prob, outcome, settings.gap_rel,
+                                                     maximise):
+            # HiGHS 1.16 can misplace a start's objective in its presolved space and then
+            # claim the start optimal against a bound it never proved (saved case:
+            # tests/data/highs_start_offset.mps): solve again without the start.
+            prob.solve(_highs(settings, max(limit - runtime, 0.01), mip=True, **extra))
+            runtime = time.perf_counter() - started
+            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime)
+        if outcome.has_solution and not _consistent(prob, outcome, settings.gap_rel, maximise):
+            # never pass on a proof, or a bound, that the solution contradicts
+            outcome = MilpOutcome("feasible", outcome.objective, None, outcome.runtime_s,
+                                  f"{outcome.termination} (bound disagrees with the solution)")
     else:
         outcome = _classify_cbc(prob, status, sol_status, maximise, runtime, log_path)
         Path(log_path).unlink(missing_ok=True)
     return outcome
+
+
+def _consistent(prob, outcome: MilpOutcome, gap_rel: float, maximise: bool) -> bool:
+    """Whether a solve's solution value and bound agree: the bound is not beaten by the
+    solution, and an optimum is within the gap HiGHS stops at (``gap_rel`` relative to
+    the objective without its constant, which PuLP keeps from HiGHS, or 1e-6 absolute)."""
+    if outcome.objective is None or outcome.bound is None:
+        return True
+    constant = prob.objective.constant if prob.objective is not None else 0.0
+    scale = max(abs(outcome.objective - constant), abs(outcome.bound - constant))
+    slack = 2.0 * max(1e-6, gap_rel * scale) + 1e-9 * max(1.0, abs(outcome.objective))
+    excess = (outcome.bound - outcome.objective) * (1.0 if maximise else -1.0)
+    if excess < -slack:
+        return False  # the solution beats the bound
+    return outcome.status != "optimal" or excess <= slack
 
 
 def _keep_incumbent(kind, message, data_out, data_in, found: list) -> None:

@@ -1,6 +1,7 @@
 """Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
 
 import random
+from pathlib import Path
 
 import pulp
 import pytest
@@ -10,6 +11,8 @@ import optimizer.solve
 from optimizer import SolverSettings, solve_problem
 from optimizer.errors import SolverError
 from optimizer.solvers import solve_milp
+
+DATA = Path(__file__).parent / "data"
 
 
 def _hard_knapsack(seed=3, n=400, m=40):
@@ -122,6 +125,25 @@ def test_solves_with_other_thread_counts_in_one_process_all_succeed():
     assert prob.solverModel.getOptionValue("parallel")[1] == "choose"  # LPs: serial simplex
     assert two.status == one.status == "optimal"
     assert two.objective == pytest.approx(one.objective)
+
+
+def test_a_start_highs_mishandles_is_never_called_optimal():
+    # a cheapest-plan master (minimise spend, maximised as -spend) saved where HiGHS 1.16,
+    # started from a plan of spend 10, reported that plan optimal with a bound of -6: it
+    # misplaced the start's objective in its presolved space. The optimum is spend 8.
+    _, prob = pulp.LpProblem.fromMPS(str(DATA / "highs_start_offset.mps"),
+                                     sense=pulp.LpMaximize)
+    plain = solve_milp(prob, SolverSettings())
+    assert plain.status == "optimal" and plain.objective == pytest.approx(-8.0)
+    chosen = {"x_3", "x_4", "x_6", "y_0"}  # the spend-10 plan
+    start = {v: float(v.name in chosen) for v in prob.variables()
+             if v.name.startswith(("x_", "y_"))}
+    started = solve_milp(prob, SolverSettings(), start=start)
+    assert started.status in ("optimal", "feasible")
+    if started.status == "optimal":
+        assert started.objective == pytest.approx(-8.0)
+    if started.bound is not None:
+        assert started.bound >= -8.0 - 1e-6 and started.bound >= started.objective - 1e-6
 
 
 def test_a_start_is_highs_first_incumbent_and_keeps_the_optimum():
