@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1e-5)
     parser.add_argument("--solver", default="highs")
     parser.add_argument("--threads", type=int, nargs="*", default=[1])
+    parser.add_argument("--routes-per-round", type=int, default=2,
+                        help="cuts per scenario and round (the engine's routes_per_round)")
     args = parser.parse_args()
     print(f"published solve times: {GUROBI}")
     print(f"{'B':>3} {'status':>9} {'objective':>10} {'bound':>10} {'gap':>8} {'published':>10} "
@@ -38,7 +40,8 @@ def main() -> None:
         for threads in args.threads:
             t = time.perf_counter()
             plan = solve_problem(problem, objective_weights={"detection": 1.0},
-                                 prefer_cheaper=False, routes_per_round=2, max_rounds=5000,
+                                 prefer_cheaper=False,
+                                 routes_per_round=args.routes_per_round, max_rounds=5000,
                                  settings=SolverSettings(name=args.solver,
                                                          time_limit_s=args.limit,
                                                          gap_rel=args.gap, threads=threads))
