@@ -19,7 +19,8 @@ from spi_target import interdicted_length
 from optimizer import swap
 from optimizer.attacker import Choice, Network
 from optimizer.models import FAMILIES, Master
-from optimizer.solve import _evaluate, _relevant_options
+from optimizer.phases import evaluate
+from optimizer.solve import _relevant_options
 from optimizer.swap import swap_search
 
 # proven optima (the engine and the direct MILP, README "Measured") or, for the two
@@ -62,8 +63,8 @@ def main() -> None:
         stages = [(master, [family])]
         started = time.perf_counter()
         result = swap_search(master, network, family.axes, Choice.empty(),
-                             lambda choice, s=stages, n=network: _evaluate(s, {"delay": 1.0}, n,
-                                                                         [choice]),
+                             lambda choice, s=stages, n=network: evaluate(s, {"delay": 1.0}, n,
+                                                                        [choice]),
                              deadline=started + args.limit, runs=args.runs,
                              stall=args.stall, first_seed=args.first_seed)
         seconds = time.perf_counter() - started

@@ -175,7 +175,8 @@ def _blocked_loop(problem, threshold: float):
     blocked when the attacker's fastest route takes at least ``threshold``."""
     from optimizer.attacker import Network
     from optimizer.models import FAMILIES, Master
-    from optimizer.solve import _fixed_choice, _relaxation_cuts, _relevant_options
+    from optimizer.phases import relaxation_cuts
+    from optimizer.solve import _fixed_choice, _relevant_options
     from optimizer.solvers import SolverSettings, solve_milp
 
     problem = replace(problem, axes=problem.axes.assign(threshold_min=threshold))
@@ -190,7 +191,7 @@ def _blocked_loop(problem, threshold: float):
     master.prob.setObjective(family.objective(master))
     settings = SolverSettings(time_limit_s=60)
     before = solve_milp(master.prob, settings, relax=True).objective
-    _, bound = _relaxation_cuts(master, [(master, [family])], settings, lambda: 60.0, None,
+    _, bound = relaxation_cuts(master, [(master, [family])], settings, lambda: 60.0, None,
                                 {"blocked": 1.0})
     # the loop ended because no row is violated: one more separation finds none
     assert family.separate_fractional(master) == 0

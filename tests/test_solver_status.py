@@ -7,6 +7,7 @@ import pulp
 import pytest
 from helpers import random_problem
 
+import optimizer.phases
 import optimizer.solve
 from optimizer import SolverSettings, solve_problem
 from optimizer.errors import SolverError
@@ -180,12 +181,13 @@ def test_a_master_that_left_the_bound_in_place_hands_on_primal_heuristics(monkey
     problem = random_problem(seed, rows=6, cols=10, n_sites=30, n_sensors=3, n_axes=3)
     reference = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False,
                               settings=SolverSettings(name="cbc"))
-    monkeypatch.setattr(optimizer.solve, "solve_milp", recording)
+    monkeypatch.setattr(optimizer.solve, "solve_milp", recording)  # the integer masters
+    monkeypatch.setattr(optimizer.phases, "solve_milp", recording)  # the LP cutting loop
     monkeypatch.setattr(optimizer.solve, "PRIMAL_AFTER_S", 0.0)  # whatever the master's time
     plan = solve_problem(problem, objective_weights={objective: 1.0}, prefer_cheaper=False)
     assert plan.report.status == reference.report.status == "optimal"
     assert plan.report.objective == pytest.approx(reference.report.objective, rel=1e-6)
-    primal, plain = optimizer.solve.PRIMAL_TUNING, optimizer.solve.MASTER_TUNING
+    primal, plain = optimizer.solve.PRIMAL_TUNING, optimizer.phases.MASTER_TUNING
     assert masters[0][0] is plain
     upper = min(lp_bounds, default=float("inf"))
     for (_, bound), (tuning, _) in zip(masters, masters[1:], strict=False):
@@ -218,12 +220,12 @@ def test_the_lp_cutting_loop_runs_on_at_a_still_bound_until_nothing_is_violated(
     settings = SolverSettings(time_limit_s=600)
     family = Family(cuts=12)
     master = Master()
-    rounds, bound = optimizer.solve._relaxation_cuts(
+    rounds, bound = optimizer.phases.relaxation_cuts(
         master, [(master, [family])], settings, lambda: 600.0, None, {})
     assert (rounds, family.calls, bound) == (13, 13, pytest.approx(1.0))
-    monkeypatch.setattr(optimizer.solve, "LP_ROUNDS", 30)
+    monkeypatch.setattr(optimizer.phases, "LP_ROUNDS", 30)
     family = Family(cuts=10**6)
-    rounds, _ = optimizer.solve._relaxation_cuts(
+    rounds, _ = optimizer.phases.relaxation_cuts(
         master, [(master, [family])], settings, lambda: 600.0, None, {})
     assert rounds == family.calls == 30
 
@@ -246,7 +248,7 @@ def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
     optimum = solve()
     assert optimum.status == "optimal" and optimum.objective == pytest.approx(81 / 60)
     monkeypatch.setattr(optimizer.solve, "SWAP_MAX_OPTIONS", 0)  # no swap search first
-    search, bounds = optimizer.solve._polish, []
+    search, bounds = optimizer.phases.polish, []
 
     def recorded(master, *args):  # the master's variable bounds before and after the search
         bounds.append({v.name: (v.lowBound, v.upBound) for v in master.prob.variables()})
@@ -255,11 +257,11 @@ def test_a_delay_solve_stopped_early_searches_near_its_best_plan(monkeypatch):
         return result
 
     with monkeypatch.context() as patch:
-        patch.setattr(optimizer.solve, "_polish", recorded)
+        patch.setattr(optimizer.phases, "polish", recorded)
         searched = solve(max_rounds=1)
     assert len(bounds) == 2 and bounds[0] == {k: bounds[1][k] for k in bounds[0]}  # restored
     with monkeypatch.context() as patch:
-        patch.setattr(optimizer.solve, "_polish",
+        patch.setattr(optimizer.phases, "polish",
                       lambda *args: (args[6], args[7], args[8], 0))  # no search
         alone = solve(max_rounds=1)
     assert alone.status == "feasible" and alone.objective < optimum.objective - 1e-9
@@ -280,7 +282,7 @@ def test_a_delay_solve_stopped_early_with_small_plans_runs_the_swap_search_first
     from instances import grid_problem
 
     problem = grid_problem(10, 20, 3, seed=1)
-    monkeypatch.setattr(optimizer.solve, "_polish", lambda *args: (args[6], args[7], args[8], 0))
+    monkeypatch.setattr(optimizer.phases, "polish", lambda *args: (args[6], args[7], args[8], 0))
 
     def solve():
         return solve_problem(problem, objective_weights={"delay": 1.0}, prefer_cheaper=False,

@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 from helpers import brute_force, evaluate, feasible, random_problem
 
+from optimizer import phases
 from optimizer.attacker import Choice, Network
 from optimizer.models import FAMILIES, Master
-from optimizer.solve import _evaluate, _fixed_choice, _relevant_options
+from optimizer.solve import _fixed_choice, _relevant_options
 from optimizer.swap import affordable, swap_search
 
 
@@ -24,7 +25,7 @@ def _search(problem, mode="joint", start=None, **options):
     start = _fixed_choice(problem) if start is None else start
     options.setdefault("deadline", time.perf_counter() + 60)
     result = swap_search(master, network, family.axes, start,
-                         lambda choice: _evaluate(stages, {"delay": 1.0}, network, [choice]),
+                         lambda choice: phases.evaluate(stages, {"delay": 1.0}, network, [choice]),
                          **options)
     return master, start, result
 

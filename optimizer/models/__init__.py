@@ -1,6 +1,7 @@
 """PuLP masters of the covering decomposition: plan variables plus one family per objective.
 
-Every family exposes the same small interface used by :mod:`optimizer.solve`:
+Every family exposes the same small interface used by :mod:`optimizer.solve` and
+:mod:`optimizer.phases`:
 
 ``build(master)``
     add its variables and seed constraints; return its objective expression;
