@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -68,6 +69,31 @@ class MilpOutcome:
 
 
 _scheduler_threads: int | None = None  # the thread count HiGHS's scheduler was started with
+_banner_shown = False
+
+
+def _quiet_banner() -> None:
+    """HiGHS prints its banner ("Running HiGHS ...") to the process's standard output when
+    its first solver object is made, whatever the options; make that first object with the
+    output file descriptor pointed at the null device, so that a run's output is the
+    program's own."""
+    global _banner_shown
+    if _banner_shown:
+        return
+    _banner_shown = True
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _use_threads(threads: int) -> None:
@@ -100,6 +126,7 @@ class _HiGHS(pulp.HiGHS):
 
 
 def _highs(settings: SolverSettings, time_limit: float, start: dict | None = None, **extra):
+    _quiet_banner()
     if extra.get("mip", True) and settings.threads > 1:
         # HiGHS searches a MIP's tree with several workers only with parallel "on" (for an
         # LP the option would switch to its parallel dual simplex, usually slower: LPs keep
