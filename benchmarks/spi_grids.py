@@ -22,6 +22,13 @@ from optimizer import SolverSettings, solve_problem
 CASES = [(10, 20, 3), (10, 20, 6), (20, 40, 3), (20, 40, 6), (40, 80, 10), (60, 120, 10)]
 
 
+def chosen_cases(count: int, grids: str) -> list[tuple[int, int, int]]:
+    """The first ``count`` CASES, only those named in ``grids`` ("40x80,60x120") if any."""
+    only = {g.strip() for g in grids.split(",") if g.strip()}
+    return [(rows, cols, budget) for rows, cols, budget in CASES[:count]
+            if not only or f"{rows}x{cols}" in only]
+
+
 def solve_grid(problem, settings: SolverSettings):
     """The engine on a grid as every grid benchmark runs it: the delay objective alone,
     without the cheapest-plan phase (the grids have unit costs and one budget)."""
@@ -45,13 +52,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
-    only = {g.strip() for g in args.grids.split(",") if g.strip()}
     print(f"threads: {args.threads}")
     print(f"{'grid':>7} {'arcs':>6} {'R':>3} | {'engine':>28} {'value':>6} {'bound':>7} "
           f"{'rounds':>6} | {'direct dual MILP':>28} {'value':>6} {'bound':>7} | {'speed-up':>8}")
-    for rows, cols, budget in CASES[: args.cases]:
-        if only and f"{rows}x{cols}" not in only:
-            continue
+    for rows, cols, budget in chosen_cases(args.cases, args.grids):
         problem = grid_problem(rows, cols, budget, seed=args.seed)
         t = time.perf_counter()
         plan = solve_grid(problem, SolverSettings(name=args.solver,

@@ -13,7 +13,7 @@ import argparse
 import time
 
 from instances import grid_problem
-from spi_grids import CASES
+from spi_grids import CASES, chosen_cases
 from spi_target import interdicted_length
 
 from optimizer import swap
@@ -48,12 +48,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
     parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
-    only = {g.strip() for g in args.grids.split(",") if g.strip()}
     print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
           f"{'iterations':>10} {'evaluations':>11} {'found_s':>7} {'s':>6} | known")
-    for rows, cols, budget in CASES[:args.cases]:
-        if only and f"{rows}x{cols}" not in only:
-            continue
+    for rows, cols, budget in chosen_cases(args.cases, args.grids):
         problem = grid_problem(rows, cols, budget, seed=args.seed)
         network = Network(problem)
         family = FAMILIES["delay"](network, 8)
