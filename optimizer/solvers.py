@@ -179,22 +179,24 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
     runtime = time.perf_counter() - started
     status, sol_status = prob.status, prob.sol_status
     if settings.name == "highs":
+
+        def again(**options) -> MilpOutcome:
+            """Solve once more in the time left, with other options, and classify that."""
+            left = max(limit - (time.perf_counter() - started), 0.01)
+            prob.solve(_highs(settings, left, **options))
+            return _classify_highs(prob, prob.status, prob.sol_status, maximise,
+                                   time.perf_counter() - started, relax)
+
         outcome = _classify_highs(prob, status, sol_status, maximise, runtime, relax)
         if outcome.status == "infeasible":
             # HiGHS's presolve can misjudge badly scaled rows; confirm without it.
-            prob.solve(_highs(settings, max(limit - runtime, 0.01), mip=not relax,
-                              presolve="off"))
-            runtime = time.perf_counter() - started
-            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime,
-                                      relax)
+            outcome = again(mip=not relax, presolve="off")
         elif start and not relax and not _consistent(prob, outcome, settings.gap_rel,
                                                      maximise):
             # HiGHS 1.16 can misplace a start's objective in its presolved space and then
             # claim the start optimal against a bound it never proved (saved case:
             # tests/data/highs_start_offset.mps): solve again without the start.
-            prob.solve(_highs(settings, max(limit - runtime, 0.01), mip=True, **extra))
-            runtime = time.perf_counter() - started
-            outcome = _classify_highs(prob, prob.status, prob.sol_status, maximise, runtime)
+            outcome = again(mip=True, **extra)
         if outcome.has_solution and not _consistent(prob, outcome, settings.gap_rel, maximise):
             # never pass on a proof, or a bound, that the solution contradicts
             outcome = MilpOutcome("feasible", outcome.objective, None, outcome.runtime_s,
