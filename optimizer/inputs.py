@@ -171,6 +171,23 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], where: str,
     return not missing
 
 
+def _read_named(ref: LayerRef, config: ScenarioConfig, what: str, problems: Problems,
+                files: dict[str, str], columns: dict[str, str | None],
+                keep_others: bool = False) -> gpd.GeoDataFrame | None:
+    """Read a vector layer whose columns the scenario may name: ``columns`` maps each
+    canonical name to the configured one (None: the canonical name itself). The layer comes
+    back with the canonical names (and only those and its geometry, unless ``keep_others``),
+    or None after every missing column is listed."""
+    frame = _read_vector(ref, config, what, problems, files)
+    if frame is None:
+        return None
+    named = {canonical: configured or canonical for canonical, configured in columns.items()}
+    if not _require_columns(frame, list(named.values()), f"{what} ({ref.path})", problems):
+        return None
+    frame = frame.rename(columns={v: k for k, v in named.items()})
+    return frame if keep_others else frame[[*named, "geometry"]]
+
+
 def _read_table(path: Path, columns: list[str], what: str, problems: Problems,
                 files: dict[str, str], config: ScenarioConfig) -> pd.DataFrame | None:
     full = config.resolve(path)
@@ -265,13 +282,10 @@ def _read_roads(ref: LayerRef, config: ScenarioConfig, problems: Problems,
         files[str(ref.path)] = file_digest(path)
         roads = read_osm_roads(path)
     else:
-        roads = _read_vector(ref, config, "roads", problems, files)
+        roads = _read_named(ref, config, "roads", problems, files,
+                            {"road_class": ref.class_column})
         if roads is None:
             return None
-        column = ref.class_column or "road_class"
-        if not _require_columns(roads, [column], f"roads ({ref.path})", problems):
-            return None
-        roads = roads.rename(columns={column: "road_class"})[["road_class", "geometry"]]
     roads = roads.explode(index_parts=False)
     roads = roads[roads.geometry.geom_type == "LineString"]
     known = OSM_MAJOR | OSM_MINOR
@@ -290,46 +304,30 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
     problems = Problems()
     files: dict[str, str] = {}
     ins = config.inputs
-    countries = _read_vector(ins.countries, config, "countries", problems, files)
+    countries = _read_named(ins.countries, config, "countries", problems, files,
+                            {"country": ins.countries.country_column})
     if countries is not None:
-        column = ins.countries.country_column or "country"
-        if _require_columns(countries, [column], f"countries ({ins.countries.path})", problems):
-            countries = countries.rename(columns={column: "country"})[["country", "geometry"]]
-            known = set(countries["country"])
-            g = config.graph
-            for code in sorted(set(g.defended + g.hostile) - known):
-                problems.add(f"graph.defended/hostile: country '{code}'",
-                             f"not in the countries layer (known: {sorted(known)})",
-                             "use a code present in the countries layer")
-        else:
-            countries = None
+        known = set(countries["country"])
+        g = config.graph
+        for code in sorted(set(g.defended + g.hostile) - known):
+            problems.add(f"graph.defended/hostile: country '{code}'",
+                         f"not in the countries layer (known: {sorted(known)})",
+                         "use a code present in the countries layer")
     water = [_read_vector(r, config, "water", problems, files) for r in ins.water]
     rivers = [_read_vector(r, config, "rivers", problems, files) for r in ins.rivers]
     settlements = crossings = None
     if ins.settlements is not None:
-        settlements = _read_vector(ins.settlements, config, "settlements", problems, files)
+        ref = ins.settlements
+        settlements = _read_named(ref, config, "settlements", problems, files,
+                                  {"name": ref.name_column, "country": ref.country_column,
+                                   "population": ref.population_column})
         if settlements is not None:
-            ref = ins.settlements
-            cols = [ref.name_column or "name", ref.country_column or "country",
-                    ref.population_column or "population"]
-            if _require_columns(settlements, cols, f"settlements ({ref.path})", problems):
-                settlements = settlements.rename(columns=dict(zip(cols, ["name", "country",
-                                                                          "population"], strict=False)))
-                settlements = settlements[["name", "country", "population", "geometry"]]
-                _numeric(settlements, "population", f"settlements ({ref.path})", "name", problems)
-            else:
-                settlements = None
+            _numeric(settlements, "population", f"settlements ({ref.path})", "name", problems)
     if ins.border_crossings is not None:
-        crossings = _read_vector(ins.border_crossings, config, "border_crossings", problems, files)
-        if crossings is not None:
-            ref = ins.border_crossings
-            cols = [ref.id_column or "crossing_id", ref.name_column or "name",
-                    ref.country_column or "country"]
-            if _require_columns(crossings, cols, f"border_crossings ({ref.path})", problems):
-                crossings = crossings.rename(columns=dict(zip(cols, ["crossing_id", "name",
-                                                                     "country"], strict=False)))
-            else:
-                crossings = None
+        ref = ins.border_crossings
+        crossings = _read_named(ref, config, "border_crossings", problems, files,
+                                {"crossing_id": ref.id_column, "name": ref.name_column,
+                                 "country": ref.country_column}, keep_others=True)
     roads = _read_roads(ins.roads, config, problems, files) if ins.roads else None
     land_cover = None
     elevation = (_read_raster(ins.elevation, config, "elevation", problems, files)
@@ -342,46 +340,36 @@ def load_inputs(config: ScenarioConfig) -> Inputs:
                          'add classes = { "1" = "forest", "2" = "open", ... } to inputs.land_cover')
             land_cover = None
     elif ins.land_cover is not None:
-        land_cover = _read_vector(ins.land_cover, config, "land_cover", problems, files)
-        if land_cover is not None:
-            column = ins.land_cover.class_column or "class"
-            if _require_columns(land_cover, [column], f"land_cover ({ins.land_cover.path})",
-                                problems):
-                land_cover = land_cover.rename(columns={column: "class"})[["class", "geometry"]]
-            else:
-                land_cover = None
+        land_cover = _read_named(ins.land_cover, config, "land_cover", problems, files,
+                                 {"class": ins.land_cover.class_column})
     obstacle_types, sensor_types, terrain_speeds = read_catalogues(config, problems, files)
     sites = None
     if config.candidates.sites is not None:
         ref = config.candidates.sites
-        sites = _read_vector(ref, config, "candidates.sites", problems, files)
+        id_column = ref.id_column or "site_id"
+        sites = _read_named(ref, config, "candidates.sites", problems, files,
+                            {"site_id": id_column, "kind": None}, keep_others=True)
         if sites is not None:
-            id_column = ref.id_column or "site_id"
-            if _require_columns(sites, [id_column, "kind"], f"candidates.sites ({ref.path})",
-                                problems):
-                sites = sites.rename(columns={id_column: "site_id"})
-                sites["site_id"] = sites["site_id"].fillna("").astype(str)
-                for position in (sites["site_id"].str.strip() == "").to_numpy().nonzero()[0]:
-                    problems.add(f"candidates.sites ({ref.path}), feature {position + 1}, "
-                                 f"column '{id_column}'", "value is empty",
-                                 "give every site an id")
-                for column in ("types", "status"):
-                    if column not in sites.columns:
-                        sites[column] = ""
-                    sites[column] = sites[column].fillna("").astype(str)
-                bad = sites[~sites["kind"].isin(["terrain", "road", "bridge", "sensor"])]
-                for row in bad.itertuples():
-                    problems.add(f"candidates.sites ({ref.path}), id '{row.site_id}'",
-                                 f"unknown kind {row.kind!r}",
-                                 "use terrain, road, bridge or sensor")
-                for dup in sorted(sites.loc[sites["site_id"].duplicated(), "site_id"].unique()):
-                    problems.add(f"candidates.sites ({ref.path}), id '{dup}'",
-                                 "duplicate site id", "make site ids unique")
-                if not (sites.geometry.geom_type == "Point").all():
-                    problems.add(f"candidates.sites ({ref.path})", "sites must be points",
-                                 "give one point per site")
-            else:
-                sites = None
+            sites["site_id"] = sites["site_id"].fillna("").astype(str)
+            for position in (sites["site_id"].str.strip() == "").to_numpy().nonzero()[0]:
+                problems.add(f"candidates.sites ({ref.path}), feature {position + 1}, "
+                             f"column '{id_column}'", "value is empty",
+                             "give every site an id")
+            for column in ("types", "status"):
+                if column not in sites.columns:
+                    sites[column] = ""
+                sites[column] = sites[column].fillna("").astype(str)
+            bad = sites[~sites["kind"].isin(["terrain", "road", "bridge", "sensor"])]
+            for row in bad.itertuples():
+                problems.add(f"candidates.sites ({ref.path}), id '{row.site_id}'",
+                             f"unknown kind {row.kind!r}",
+                             "use terrain, road, bridge or sensor")
+            for dup in sorted(sites.loc[sites["site_id"].duplicated(), "site_id"].unique()):
+                problems.add(f"candidates.sites ({ref.path}), id '{dup}'",
+                             "duplicate site id", "make site ids unique")
+            if not (sites.geometry.geom_type == "Point").all():
+                problems.add(f"candidates.sites ({ref.path})", "sites must be points",
+                             "give one point per site")
     if problems:
         problems.raise_if_any()
     empty_poly = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")

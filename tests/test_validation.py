@@ -198,3 +198,30 @@ def test_every_empty_cell_of_a_problem_folder_ends_in_a_named_problem_or_a_defau
             named = [p for p in error.value.problems
                      if f"{name}, " in p.where and f"column '{column}'" in p.where]
             assert named and named[0].message == "value is empty", (name, column, error.value)
+
+
+def test_layer_columns_named_in_the_scenario(broken_copy):
+    """A vector layer's columns go by the names the scenario gives them; a missing one is
+    reported with its layer, and every such layer is reported at once."""
+    from optimizer.inputs import load_inputs
+
+    base = broken_copy / "baltic"
+    places = gpd.read_file(base / "places.gpkg", layer="settlements")
+    places.rename(columns={"population": "pop"}).to_file(base / "places.gpkg",
+                                                         layer="settlements")
+    crossings = pd.read_csv(base / "border_crossings.csv")
+    crossings.rename(columns={"name": "nm"}).to_csv(base / "border_crossings.csv", index=False)
+    path = broken_copy / "baltic.toml"
+    with pytest.raises(InputError) as error:
+        load_inputs(load_config(path))
+    text = str(error.value)
+    assert len(error.value.problems) == 2
+    assert "settlements" in text and "'population'" in text
+    assert "border_crossings" in text and "'name'" in text
+    path.write_text(path.read_text().replace(
+        'layer = "settlements" }', 'layer = "settlements", population_column = "pop" }').replace(
+        'border_crossings.csv" }', 'border_crossings.csv", name_column = "nm" }'))
+    inputs = load_inputs(load_config(path))
+    assert list(inputs.settlements.columns) == ["name", "country", "population", "geometry"]
+    assert (inputs.settlements["population"] == places["population"].to_numpy()).all()
+    assert "name" in inputs.crossings.columns and "nm" not in inputs.crossings.columns
