@@ -262,10 +262,13 @@ def compare(scenarios, out_dir, no_marginal, no_pictures, resume, workers, sched
         if column in table:
             table[column] = table[column] / 1e6
     click.echo(table.rename(columns={"budget_eur": "budget_MEUR", "spend_eur": "spend_MEUR"})
-               .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+               .to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-"))
     if not comparison.joint_vs_national.empty:
         click.echo("\njoint vs national (blocked weight per holder):")
-        click.echo(comparison.joint_vs_national.to_string(index=False))
+        versus = comparison.joint_vs_national.copy()
+        versus["total_budget_eur"] = versus["total_budget_eur"] / 1e6
+        click.echo(versus.rename(columns={"total_budget_eur": "total_budget_MEUR"})
+                   .to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-"))
     click.echo(f"wrote {out}")
 
 
@@ -341,8 +344,10 @@ def _print_run(result, out: Path, write_s: float) -> None:
         columns = ["axis_id", "weight", "before_h", "after_h", "blocked_after",
                    "corridors_before", "corridors_after", "detection_after"]
         click.echo(table[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    stages = ", ".join(f"{stage.replace('_', ' ')} {seconds:.2f}"
+                       for stage, seconds in {**result.timings_s, "write": write_s}.items())
     click.echo(f"{len(plan.obstacles)} obstacles, {len(plan.sensors)} sensors; "
-               f"timings {result.timings_s}, write {write_s:.2f} s")
+               f"seconds by stage: {stages}")
     note = data_note(result)
     if note:
         click.echo(f"NOTE: {note}")

@@ -112,9 +112,11 @@ def _record(name: str, config: ScenarioConfig, prepared: Prepared, plan: Plan,
     axes_weight = prepared.problem.axes.groupby("country")["weight"].sum().to_dict()
     rows = []
     for holder, budget in sorted(config.budgets.items()):
+        # national: each holder's own solve has its status and gap (the union has no bound)
+        own = report.parts.get(holder, report) if report.mode == "national" else report
         rows.append({
             "scenario": name, "mode": config.solve.mode, "holder": holder,
-            "status": report.status, "gap": report.gap, "objective": report.objective,
+            "status": own.status, "gap": own.gap, "objective": report.objective,
             "blocked_weight_total": _total_blocked(plan),
             "blocked_weight": by_holder.get(holder, 0.0) if report.objective is not None else None,
             "axes_weight": float(axes_weight.get(holder, 0.0)),

@@ -84,6 +84,14 @@ def test_joint_never_worse_than_national(comparison):
     assert (table["gain"] >= -1e-9).all()
 
 
+def test_national_rows_carry_each_holders_own_gap(comparison):
+    _, _, result = comparison
+    national = result.rows[result.rows["scenario"] == "national"]
+    assert len(national) and (national["status"] == "optimal").all()
+    # each holder's own solve is proven, so each row has its gap (the union has no bound)
+    assert national["gap"].notna().all() and (national["gap"] <= 1e-6).all()
+
+
 def test_rows_have_budget_spend_and_marginal_value(comparison):
     _, _, result = comparison
     row = result.rows[(result.rows["scenario"] == "announced")].iloc[0]
@@ -105,3 +113,4 @@ def test_cli_compare_writes_every_file(comparison, tmp_path):
     assert (out / "scenarios" / "announced" / "plan.gpkg").exists()
     rows = pd.read_csv(out / "comparison.csv")
     assert set(rows["scenario"]) >= {"announced", "national", "pooled", "broken"}
+    assert "NaN" not in done.stdout and "total_budget_MEUR" in done.stdout
