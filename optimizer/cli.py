@@ -257,18 +257,10 @@ def compare(scenarios, out_dir, no_marginal, no_pictures, resume, workers, sched
     columns = [c for c in ("scenario", "holder", "status", "gap", "blocked_weight",
                            "blocked_weight_total", "budget_eur", "spend_eur")
                if c in comparison.rows]
-    table = comparison.rows[columns].copy()
-    for column in ("budget_eur", "spend_eur"):
-        if column in table:
-            table[column] = table[column] / 1e6
-    click.echo(table.rename(columns={"budget_eur": "budget_MEUR", "spend_eur": "spend_MEUR"})
-               .to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-"))
+    click.echo(_meur_table(comparison.rows[columns]))
     if not comparison.joint_vs_national.empty:
         click.echo("\njoint vs national (blocked weight per holder):")
-        versus = comparison.joint_vs_national.copy()
-        versus["total_budget_eur"] = versus["total_budget_eur"] / 1e6
-        click.echo(versus.rename(columns={"total_budget_eur": "total_budget_MEUR"})
-                   .to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-"))
+        click.echo(_meur_table(comparison.joint_vs_national))
     click.echo(f"wrote {out}")
 
 
@@ -314,6 +306,15 @@ def share(config, out_dir, budget_scale, no_pictures) -> None:
     click.echo(f"wrote {out}")
 
 
+def _meur_table(frame) -> str:
+    """``frame`` as text with every ``*_eur`` column in millions (``*_MEUR``), two decimals
+    and empty cells as "-"."""
+    money = [c for c in frame.columns if c.endswith("_eur")]
+    frame = frame.assign(**{c: frame[c] / 1e6 for c in money}).rename(
+        columns={c: c[:-len("_eur")] + "_MEUR" for c in money})
+    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-")
+
+
 def _fmt(value, digits=6) -> str:
     if value is None:
         return "-"
@@ -331,10 +332,7 @@ def _print_run(result, out: Path, write_s: float) -> None:
     for name, value in report.family_values.items():
         click.echo(f"  {name}: {value:.6g}")
     if len(plan.budgets):
-        click.echo(plan.budgets.assign(
-            budget_MEUR=plan.budgets["budget_eur"] / 1e6,
-            spend_MEUR=plan.budgets["spend_eur"] / 1e6)[["holder", "budget_MEUR", "spend_MEUR"]]
-            .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        click.echo(_meur_table(plan.budgets[["holder", "budget_eur", "spend_eur"]]))
     if not plan.yearly.empty:
         click.echo("build schedule (objective with what is built by each year):")
         click.echo(plan.yearly.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
