@@ -269,8 +269,11 @@ def _run_dask(tasks, sweep_of, complete, finished, workers, scheduler, memory_li
     if scheduler:
         client = Client(scheduler)
     else:
+        # no dashboard, and the scheduler's HTTP server (which dask starts even without one)
+        # on a free local port: its default, 8787, is taken by any other cluster running
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                               scheduler_kwargs={"dashboard": False},
                                memory_limit=memory_limit or "auto")
         client = Client(cluster)
     try:

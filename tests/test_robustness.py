@@ -1,10 +1,12 @@
 """Scale-out and faults: Dask equals serial, a killed sweep resumes, outputs are deterministic,
 and malformed inputs always end in a clear error with the right exit code."""
 
+import contextlib
 import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,7 +50,12 @@ def _scenarios(folder, values="[0.0, 0.05, 0.1, 0.2, 0.5, 1.0]"):
 def test_dask_local_cluster_equals_serial(tmp_path):
     scenario_set = load_scenarios(_scenarios(tmp_path))
     serial = run_comparison(scenario_set)
-    parallel = run_comparison(scenario_set, workers=2)
+    # with dask's default HTTP port (8787) taken, as by another sweep running on the machine
+    with socket.socket() as taken:
+        with contextlib.suppress(OSError):  # already taken by something else: the same case
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        parallel = run_comparison(scenario_set, workers=2)
     pd.testing.assert_frame_equal(serial.rows[KEY].reset_index(drop=True),
                                   parallel.rows[KEY].reset_index(drop=True))
     assert serial.pareto.equals(parallel.pareto)
