@@ -8,11 +8,12 @@ Run:  python benchmarks/baltic_scaling.py [CELL_KM ...] [--threads N] [--limit S
 
 from __future__ import annotations
 
-import argparse
 import resource
 import tempfile
 import time
 from pathlib import Path
+
+from instances import CELL_SIZES, benchmark_parser, cell_sizes
 
 from optimizer import default_config_path, load_config, prepare, solve_prepared
 from optimizer.runio import write_run
@@ -62,12 +63,14 @@ def main(sizes: list[float], threads: int, limit: float | None, objectives: list
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("sizes", type=float, nargs="*", default=[10.0, 7.5, 5.0, 4.0, 3.0])
-    parser.add_argument("--threads", type=int, default=1)
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("sizes", nargs="*", default=CELL_SIZES, metavar="CELL_KM",
+                        help="terrain cell sizes in km")
+    parser.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve")
     parser.add_argument("--limit", type=float, default=None,
-                        help="solver time limit in seconds (default: the default's, 300)")
+                        help="solver time limit in seconds; if not given, the default "
+                             "scenario's own (300)")
     parser.add_argument("--objectives", nargs="+", default=["blocked", "delay"],
-                        choices=["blocked", "delay"])
+                        choices=["blocked", "delay"], help="objectives solved at each size")
     args = parser.parse_args()
-    main(args.sizes, args.threads, args.limit, args.objectives)
+    main(cell_sizes(parser, args.sizes), args.threads, args.limit, args.objectives)

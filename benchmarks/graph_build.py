@@ -5,8 +5,9 @@ Run:  python benchmarks/graph_build.py [CELL_KM ...]
 
 from __future__ import annotations
 
-import sys
 import time
+
+from instances import CELL_SIZES, benchmark_parser, cell_sizes
 
 from optimizer import default_config_path, load_config
 from optimizer.graph import build_graph
@@ -28,4 +29,8 @@ def main(sizes: list[float]) -> None:
 
 
 if __name__ == "__main__":
-    main([float(a) for a in sys.argv[1:]] or [10.0, 7.5, 5.0, 4.0, 3.0])
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("sizes", nargs="*", default=CELL_SIZES, metavar="CELL_KM",
+                        help="terrain cell sizes in km")
+    args = parser.parse_args()
+    main(cell_sizes(parser, args.sizes))

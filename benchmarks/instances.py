@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 from pathlib import Path
@@ -12,6 +13,47 @@ import pandas as pd
 from optimizer.problem import Problem
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
+SNIP_FILES = ("intd_arc0.txt", "arcgain0.txt", "Scenarios.txt")
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """A script's docstring as written, and every option with its default."""
+
+
+def benchmark_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The argument parser of every benchmark script: ``--help`` prints the script's
+    docstring (what it measures and how to run it) and each option's default."""
+    return argparse.ArgumentParser(description=doc, formatter_class=_Help)
+
+
+CELL_SIZES = ["10", "7.5", "5", "4", "3"]  # km, the Baltic benchmarks' default sizes
+
+
+def cell_sizes(parser: argparse.ArgumentParser, texts: list[str]) -> list[float]:
+    """Cell sizes in km from the command line; every one that is not a positive number is
+    named in one error."""
+    sizes, wrong = [], []
+    for text in texts:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if value > 0 and math.isfinite(value):
+            sizes.append(value)
+        else:
+            wrong.append(f"'{text}'")
+    if wrong:
+        parser.error(f"not a cell size: {', '.join(wrong)}; give positive km, e.g. 5 7.5")
+    return sizes
+
+
+def missing_snip_files(folder: Path = SHARED / "snip") -> str | None:
+    """Why SNIP instance 0 cannot be read from ``folder`` (None when it can)."""
+    missing = [name for name in SNIP_FILES if not (folder / name).is_file()]
+    if not missing:
+        return None
+    return (f"SNIP instance 0 not found: {', '.join(missing)} missing in {folder} (the "
+            "shared benchmarks folder, ../shared/benchmarks/snip beside the project)")
 
 
 def snip_problem(budget: int, *, folder: Path = SHARED / "snip", factor: float = 0.1) -> Problem:

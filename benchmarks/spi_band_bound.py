@@ -21,13 +21,12 @@ Run:  python benchmarks/spi_band_bound.py [--targets 40x80=326] [--widest 9]
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import time
 
-from instances import grid_problem
-from spi_grids import CASES
+from instances import benchmark_parser, grid_problem
+from spi_grids import CASES, grid_targets
 from spi_lp_gap import time_expanded_interdictions
 
 UNREACHABLE = 10**6  # a band's count when even every interdiction does not reach T
@@ -77,7 +76,7 @@ def band_cuts(problem, least: dict) -> list[tuple[list[str], int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--targets", default="40x80=326",
                         help="grids and targets T to refute, e.g. 40x80=326,60x120=470")
     parser.add_argument("--widest", type=int, default=9, help="widest band, in rows")
@@ -87,13 +86,14 @@ def main() -> None:
                         help="seconds for the whole grid's integer program with the band "
                              "rows (0: its LP only)")
     args = parser.parse_args()
-    targets = dict(item.split("=") for item in args.targets.split(",") if item)
+    targets = {f"{rows}x{cols}": target
+               for (rows, cols, _), target in grid_targets(parser, args.targets)}
     print(f"{'grid':>7} {'R':>3} {'T':>4} | {'bands':>5} {'seconds':>7} {'partition':>9} | "
           f"{'LP':>5} {'+ band rows':>11} {'seconds':>7} | verdict")
     for rows, cols, budget in CASES:
         if f"{rows}x{cols}" not in targets:
             continue
-        target = int(targets[f"{rows}x{cols}"])
+        target = targets[f"{rows}x{cols}"]
         problem = grid_problem(rows, cols, budget, seed=1)
         started = time.perf_counter()
         least = band_counts(problem, rows, target, args.widest, args.band_limit)

@@ -20,7 +20,6 @@ Run:  python benchmarks/spi_cover_bound.py [--engine-limit 60] [--target-limit 1
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -28,11 +27,11 @@ import time
 
 import numpy as np
 from direct_dual import interdiction_delays
-from instances import grid_problem
+from instances import benchmark_parser, grid_problem
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from spi_grids import CASES, solve_grid
+from spi_grids import CASES, chosen_cases, solve_grid
 
 from optimizer import SolverSettings
 
@@ -195,15 +194,20 @@ def bisect(bound: CoverBound, best: int, upper: int, target_limit: float,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine-limit", type=float, default=60)
-    parser.add_argument("--target-limit", type=float, default=120)
-    parser.add_argument("--grid-limit", type=float, default=600)
-    parser.add_argument("--cases", type=int, default=len(CASES))
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--engine-limit", type=float, default=60,
+                        help="seconds for the engine's best plan V on each grid")
+    parser.add_argument("--target-limit", type=float, default=120,
+                        help="seconds for each target the bisection decides")
+    parser.add_argument("--grid-limit", type=float, default=600,
+                        help="seconds for the whole bisection on each grid")
+    parser.add_argument("--cases", type=int, default=len(CASES),
+                        help=f"run the first CASES of {CASES} (rows, columns, R)")
     args = parser.parse_args()
+    cases = chosen_cases(parser, args.cases, "")
     print(f"{'grid':>7} {'R':>3} | {'engine V':>8} {'bound':>7} {'gap':>6} | "
           f"{'cover bound':>11} {'gap':>6} {'seconds':>7} | targets tried")
-    for rows, cols, budget in CASES[: args.cases]:
+    for rows, cols, budget in cases:
         problem = grid_problem(rows, cols, budget, seed=1)
         plan = solve_grid(problem, SolverSettings(time_limit_s=args.engine_limit))
         value = int(round(plan.axes["time_after_min"].iloc[0]))

@@ -26,7 +26,6 @@ Run:  python benchmarks/spi_lp_gap.py [--limit 60] [--cases 6] [--integer-limit 
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
@@ -34,11 +33,11 @@ import networkx as nx
 import numpy as np
 import pulp
 from direct_dual import interdiction_delays, solve_direct_dual
-from instances import grid_problem
+from instances import benchmark_parser, grid_problem
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 from spi_cover_bound import _quiet_stdout
-from spi_grids import CASES, solve_grid
+from spi_grids import CASES, chosen_cases, grid_targets, solve_grid
 
 from optimizer import SolverSettings
 from optimizer.solvers import solve_milp
@@ -173,19 +172,23 @@ def time_expanded_interdictions(problem, target: int, *, integer: bool = False,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=float, default=60)
-    parser.add_argument("--cases", type=int, default=len(CASES))
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--limit", type=float, default=60,
+                        help="seconds for the engine's best plan V on each grid")
+    parser.add_argument("--cases", type=int, default=len(CASES),
+                        help=f"run the first CASES of {CASES} (rows, columns, R)")
     parser.add_argument("--integer-limit", type=float, default=0,
                         help="seconds for the time-expanded integer program per grid (0: skip)")
     parser.add_argument("--targets", default="",
                         help="targets instead of V + 1, e.g. 40x80=323,60x120=464")
     args = parser.parse_args()
-    targets = dict(item.split("=") for item in args.targets.split(",") if item)
+    cases = chosen_cases(parser, args.cases, "")
+    targets = {f"{rows}x{cols}": target
+               for (rows, cols, _), target in grid_targets(parser, args.targets)}
     print(f"{'grid':>7} {'R':>3} {'unimpeded':>9} {'best V':>6} {'status':>8} {'direct LP':>9} | "
           f"T: fewest interdictions to reach T (V + 1 unless given): arc-wise LP, "
           f"time-expanded LP (s)" + (", time-expanded integer" if args.integer_limit else ""))
-    for rows, cols, budget in CASES[: args.cases]:
+    for rows, cols, budget in cases:
         problem = grid_problem(rows, cols, budget, seed=1)
         plan = solve_grid(problem, SolverSettings(time_limit_s=args.limit))
         value = float(plan.axes["time_after_min"].iloc[0])

@@ -17,14 +17,13 @@ Run:  python benchmarks/spi_target.py [--targets 40x80=323,60x120=469]
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import networkx as nx
 import pulp
 from direct_dual import interdiction_delays
-from instances import grid_problem
-from spi_grids import CASES
+from instances import benchmark_parser, grid_problem
+from spi_grids import grid_targets
 from spi_lp_gap import boxed_dual
 
 from optimizer import SolverSettings
@@ -64,21 +63,18 @@ def reach_target(problem, target: int, budget: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--targets", default="40x80=323,60x120=469",
                         help="grid[:R]=T items, e.g. 40x80=323,20x40:3=160 (R: the grid's "
                              "last budget in spi_grids.CASES unless given)")
     parser.add_argument("--limit", type=float, default=600, help="seconds per target")
     args = parser.parse_args()
-    budgets = {f"{rows}x{cols}": (rows, cols, budget) for rows, cols, budget in CASES}
+    targets = grid_targets(parser, args.targets, budgets=True)
     print(f"{'grid':>7} {'R':>3} {'T':>5} | {'verdict':>8} {'seconds':>8} | plan value (NetworkX)")
-    for item in args.targets.split(","):
-        grid, target = item.split("=")
-        grid, _, given = grid.partition(":")
-        rows, cols, budget = budgets[grid]
-        budget = int(given) if given else budget
+    for (rows, cols, budget), target in targets:
+        grid = f"{rows}x{cols}"
         problem = grid_problem(rows, cols, budget, seed=1)
-        verdict, plan, seconds = reach_target(problem, int(target), budget, args.limit)
+        verdict, plan, seconds = reach_target(problem, target, budget, args.limit)
         value = "" if plan is None else (f"{interdicted_length(problem, plan):.0f} with "
                                          f"{len(plan)} interdictions: "
                                          + " ".join(f"{u}>{v}" for u, v in sorted(plan)))

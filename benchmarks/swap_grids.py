@@ -9,10 +9,9 @@ Run:  python benchmarks/swap_grids.py [--limit 120] [--cases 6] [--runs 3] [--st
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from instances import grid_problem
+from instances import benchmark_parser, grid_problem
 from spi_grids import CASES, chosen_cases
 from spi_target import interdicted_length
 
@@ -39,18 +38,21 @@ def networkx_length(problem, choice: Choice) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=float, default=120, help="seconds per grid")
-    parser.add_argument("--cases", type=int, default=len(CASES))
-    parser.add_argument("--runs", type=int, default=swap.RUNS)
-    parser.add_argument("--stall", type=int, default=swap.STALL)
+    parser.add_argument("--cases", type=int, default=len(CASES),
+                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    parser.add_argument("--runs", type=int, default=swap.RUNS, help="seeded runs per grid")
+    parser.add_argument("--stall", type=int, default=swap.STALL,
+                        help="iterations without a better plan that end a run")
     parser.add_argument("--first-seed", type=int, default=0, help="the search's first seed")
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
     parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
+    cases = chosen_cases(parser, args.cases, args.grids)
     print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
           f"{'iterations':>10} {'evaluations':>11} {'found_s':>7} {'s':>6} | known")
-    for rows, cols, budget in chosen_cases(args.cases, args.grids):
+    for rows, cols, budget in cases:
         problem = grid_problem(rows, cols, budget, seed=args.seed)
         network = Network(problem)
         family = FAMILIES["delay"](network, 8)

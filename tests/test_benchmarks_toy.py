@@ -253,3 +253,33 @@ def test_target_milp_decides_every_target_like_brute_force(seed):
                 assert interdicted_length(problem, plan) == length  # the script's own value
             else:
                 assert (verdict, plan) == ("refuted", None), (budget, target)
+
+
+def test_benchmark_arguments_name_every_problem_before_any_solve(capsys):
+    # the benchmark scripts refuse bad --grids, --targets, --cases and cell sizes up front,
+    # each problem named in one message (not an empty table, a traceback, or a solve first)
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from instances import benchmark_parser, cell_sizes
+    from spi_grids import chosen_cases, grid_targets
+
+    parser = benchmark_parser("doc")
+
+    def refused(call) -> str:
+        with pytest.raises(SystemExit) as stopped:
+            call()
+        assert stopped.value.code == 2
+        return capsys.readouterr().err
+
+    assert grid_targets(parser, "40x80=323, 20x40:3=160", budgets=True) == [
+        ((40, 80, 10), 323), ((20, 40, 3), 160)]
+    message = refused(lambda: grid_targets(parser, "foo,40x80=abc,20x40:x=3,40x80:3=5"))
+    for part in ("'foo': unknown grid", "'40x80=abc': T must be", "'20x40:x=3'",
+                 "'40x80:3=5': this script takes no budget"):
+        assert part in message
+    assert chosen_cases(parser, 6, "40x80") == [(40, 80, 10)]
+    message = refused(lambda: chosen_cases(parser, 2, "50x50,40x80"))
+    assert "50x50, 40x80 not among the grids of the first 2 cases (10x20)" in message
+    assert "--cases 0: give 1 to 6" in refused(lambda: chosen_cases(parser, 0, ""))
+    assert cell_sizes(parser, ["5", "7.5"]) == [5.0, 7.5]
+    assert "'0', 'x', 'inf'" in refused(lambda: cell_sizes(parser, ["0", "x", "5", "inf"]))
