@@ -197,7 +197,7 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
     bar.set_description("solving")
     base = solve_options(prepared.config)["settings"]
     settings = replace(base, name=solver or base.name,
-                       time_limit_s=time_limit or base.time_limit_s,
+                       time_limit_s=time_limit if time_limit is not None else base.time_limit_s,
                        gap_rel=gap if gap is not None else base.gap_rel,
                        threads=threads or base.threads)
     result = solve_prepared(prepared, objective_weights=_weights(objective, weights), mode=mode,
@@ -281,7 +281,7 @@ def export(run_dir, formats) -> None:
 @config_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/share",
               show_default=True, help="Result folder.")
-@click.option("--budget-scale", type=float, default=1.0, show_default=True,
+@click.option("--budget-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Scale every budget (e.g. 0.03 to see where budgets bind).")
 @click.option("--no-pictures", is_flag=True, help="Skip the chart.")
 @_guard

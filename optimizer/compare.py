@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import numbers
 import os
 import shutil
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.config import ScenarioConfig
-from optimizer.errors import InputError
+from optimizer.errors import InputError, Problems
 from optimizer.errors import Problem as InputProblem
 from optimizer.pipeline import Prepared, Run, prepare, solve_options
 from optimizer.plan import Plan
@@ -164,6 +165,7 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
     from optimizer.export import write_json
     from optimizer.runio import clean_partials, write_run
 
+    _check_cluster(workers, memory_limit).raise_if_any()
     marginal = scenario_set.marginal if marginal is None else marginal
     sweep_members = {name for members in scenario_set.sweeps.values() for name, _ in members}
     column = "marginal_value_per_MEUR"
@@ -233,6 +235,26 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
     return Comparison(rows=rows, pareto=_pareto(scenario_set, ordered),
                       joint_vs_national=_joint_vs_national(scenario_set, ordered),
                       records=ordered, runs=runs, errors=errors)
+
+
+def _check_cluster(workers: int | None, memory_limit: str | None) -> Problems:
+    """Every problem with the Dask options, found before any scenario is solved."""
+    problems = Problems()
+    if workers is not None and (not isinstance(workers, numbers.Integral)
+                                or isinstance(workers, bool) or workers < 1):
+        problems.add("workers (--workers)", f"{workers!r} is not a number of worker processes",
+                     "give 1 or more, or leave it out to solve in this process")
+    if memory_limit is not None and memory_limit != "auto":
+        from dask.utils import parse_bytes
+
+        try:
+            size = parse_bytes(memory_limit)
+        except (ValueError, TypeError):
+            size = 0
+        if not size > 0:
+            problems.add("memory_limit (--memory-limit)",
+                         f"'{memory_limit}' is not a memory size", "give e.g. 4GB, 512MB or auto")
+    return problems
 
 
 def _warn_oversubscribed(workers: int, threads: int, cores: int) -> bool:

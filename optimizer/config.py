@@ -130,7 +130,7 @@ class SolveConfig(_Strict):
     mode: Literal["national", "joint", "pooled"] = "joint"
     solver: Literal["highs", "cbc"] = "highs"
     time_limit_s: Annotated[float, Field(gt=0)] = 300.0
-    gap_rel: Annotated[float, Field(ge=0, le=1)] = 1e-6
+    gap_rel: Annotated[float, Field(ge=0, lt=1)] = 1e-6
     threads: Annotated[int, Field(ge=1)] = 1
     seed: int = 0
     max_rounds: Annotated[int, Field(ge=1)] = 500

@@ -161,7 +161,7 @@ def check_problem(problem: Problem, source: str = "problem") -> Problems:
         problems.add(f"{source}: axes, id '{row.axis_id}'", "duplicate axis id", "make ids unique")
     for holder, budget in problem.budgets.items():
         if not (budget >= 0):
-            problems.add(f"{source}: budgets, holder '{holder}'", f"budget {budget!r} is negative",
+            problems.add(f"{source}: budgets, holder '{holder}'", f"budget {budget!r} is negative or not a number",
                          "enter a budget >= 0")
     holders = set(problem.budgets)
     for table, name in ((oo, "obstacle_options"), (so, "sensor_options")):

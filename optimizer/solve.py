@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import time
 from dataclasses import replace
 
@@ -36,6 +37,7 @@ import pulp
 
 from optimizer import phases
 from optimizer.attacker import Choice, Network
+from optimizer.errors import Problems
 from optimizer.models import FAMILIES, Master
 from optimizer.plan import Plan, SolveReport, family_values_from_axes, plan_tables, schedule_tables
 from optimizer.problem import Problem, check_problem
@@ -319,11 +321,7 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         Chosen sites, per-axis before/after metrics, budget use and a :class:`SolveReport`.
     """
     weights = objective_weights or {"blocked": 1.0}
-    unknown = sorted(set(weights) - set(FAMILIES))
-    if unknown:
-        raise ValueError(f"unknown objective(s) {unknown}; known: {sorted(FAMILIES)}")
-    if mode not in ("joint", "pooled", "national"):
-        raise ValueError(f"unknown mode '{mode}'; use joint, pooled or national")
+    _check_arguments(weights, mode, years).raise_if_any()
     settings = settings or SolverSettings()
     check_problem(problem).raise_if_any()
     annual = _annual_budgets(problem, years, annual_budgets)
@@ -384,6 +382,30 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
     return Plan(obstacles, sensors, axes, budgets, routes_by_axis, report, choice,
                 schedule=schedule, yearly=yearly,
                 route_pool=pool)
+
+
+def _check_arguments(weights: dict[str, float], mode: str, years: int) -> Problems:
+    """Every problem with the objective mix, mode and schedule length of a solve (the
+    names in brackets are the command line's)."""
+    problems = Problems()
+    unknown = sorted(set(weights) - set(FAMILIES))
+    if unknown:
+        problems.add("objective_weights (--weights)", f"unknown objective(s) {unknown}",
+                     f"use {', '.join(sorted(FAMILIES))}, e.g. blocked=1,delay=0.01")
+    values = [v for k, v in weights.items() if k not in unknown]
+    if any(not isinstance(v, numbers.Real) or not v >= 0 or not math.isfinite(v)
+           for v in values):
+        problems.add("objective_weights (--weights)", f"weights {weights} are not all "
+                     "numbers >= 0", "give each objective a weight >= 0")
+    elif values and not any(v > 0 for v in values):
+        problems.add("objective_weights (--weights)", "no weight is positive",
+                     "give at least one objective a weight > 0")
+    if mode not in ("joint", "pooled", "national"):
+        problems.add("mode (--mode)", f"unknown mode '{mode}'", "use joint, pooled or national")
+    if not isinstance(years, numbers.Integral) or isinstance(years, bool) or years < 1:
+        problems.add("years (--years)", f"{years!r} is not a number of years",
+                     "give 1 (one plan) or more (a build schedule)")
+    return problems
 
 
 def _annual_budgets(problem: Problem, years: int, annual: dict[str, list[float]] | None):

@@ -130,6 +130,38 @@ def test_scenario_names_cannot_escape_the_output_folder(tmp_path):
     assert "/" not in written[0].name and written[0].name not in (".", "..")
 
 
+@pytest.mark.parametrize(("args", "named"), [
+    (["run", "--time-limit", "-5", "--gap", "2"], ["--time-limit): -5.0", "--gap): 2.0"]),
+    (["run", "--time-limit", "nan"], ["--time-limit): nan"]),
+    (["run", "--time-limit", "0"], ["--time-limit): 0.0"]),
+    (["run", "--years", "0", "--weights", "foo=1,blocked=-1"],
+     ["--years): 0", "unknown objective(s) ['foo']", "not all numbers >= 0"]),
+    (["run", "--weights", "blocked=0"], ["no weight is positive"]),
+    (["share", "--budget-scale", "-1"], ["--budget-scale"]),
+])
+def test_bad_command_line_values_are_input_errors_naming_each(tmp_path, args, named):
+    # each bad value is named with its option and the run stops with exit code 2 before
+    # writing anything (it used to run on, or end in an internal error)
+    write_tiny_world(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [*args, str(tmp_path / "tiny.toml"), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    for text in named:
+        assert text in result.output
+    assert not out.exists()
+
+
+def test_bad_cluster_options_are_named_before_any_solve(tmp_path):
+    path = _scenarios(tmp_path, values="[1.0]")
+    with pytest.raises(InputError) as raised:
+        run_comparison(load_scenarios(path), out_dir=tmp_path / "out", workers=-2,
+                       memory_limit="lots")
+    assert [p.where for p in raised.value.problems] == ["workers (--workers)",
+                                                        "memory_limit (--memory-limit)"]
+    assert not (tmp_path / "out").exists()
+
+
 # -- fuzzing -----------------------------------------------------------------------------------
 BASE_TABLES = problem_to_tables(random_problem(2))
 GARBAGE = st.sampled_from(["", "nan", "-1", "abc", "1e400", "-0", " ", "None", "inf", "1,5",

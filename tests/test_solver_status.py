@@ -1,5 +1,6 @@
 """Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
 
+import math
 import random
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from helpers import random_problem
 import optimizer.phases
 import optimizer.solve
 from optimizer import SolverSettings, solve_problem
-from optimizer.errors import SolverError
+from optimizer.errors import InputError, SolverError
 from optimizer.solvers import solve_milp
 
 DATA = Path(__file__).parent / "data"
@@ -74,6 +75,12 @@ def test_unknown_solver_and_options_are_errors():
         SolverSettings(name="gurobi")
     with pytest.raises(SolverError):
         SolverSettings.from_options("highs", time_limit=10)
+    with pytest.raises(InputError) as raised:
+        SolverSettings(time_limit_s=float("nan"), gap_rel=1.0, threads=0, seed=-1)
+    assert len(raised.value.problems) == 4  # every bad value named, not just the first
+    assert SolverSettings(time_limit_s=math.inf, gap_rel=0.0).gap_rel == 0.0
+    with pytest.raises(InputError, match="years"):
+        solve_problem(random_problem(7), years=0)
 
 
 def test_same_inputs_same_plan():
