@@ -42,6 +42,12 @@ def _guard(func):
         except SolverError as error:
             click.echo(f"solver error: {error}", err=True)
             sys.exit(EXIT_INPUT)
+        except OSError as error:  # a file the run reads or writes: a path, a permission, a disk
+            click.echo(f"file error: {error}\n(check the path, its permissions and free "
+                       "space)", err=True)
+            if log.isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            sys.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             click.echo("interrupted; no partial results were written", err=True)
             sys.exit(130)
@@ -120,11 +126,12 @@ def graph(config: str | None, out_dir: str, no_cache: bool) -> None:
     """Build the terrain and road graph; write graph.gpkg and graph.png; print its size."""
     from optimizer.cache import cached_graph
     from optimizer.config import load_config
-    from optimizer.export import save_graph
+    from optimizer.export import check_output_folder, save_graph
     from optimizer.graph import graph_summary
     from optimizer.report.maps import graph_map
     from optimizer.validate import validate as run_validation
 
+    check_output_folder(out_dir)
     cfg = load_config(_config_path(config))
     inputs = run_validation(cfg)
     started = time.perf_counter()
@@ -186,13 +193,19 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
     """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map, report)."""
     from dataclasses import replace
 
+    from optimizer.export import check_output_folder
     from optimizer.pipeline import prepare, prepare_problem, solve_options, solve_prepared
     from optimizer.runio import write_run
 
+    if out_dir:
+        check_output_folder(out_dir)
     bar = _progress(total=3, unit="stage")
     bar.set_description("preparing")
     prepared = prepare_problem(problem) if problem else prepare(_config_path(config),
                                                                 use_cache=not no_cache)
+    name = prepared.config.name if prepared.config else Path(problem).stem
+    out = Path(out_dir) if out_dir else Path("results") / name
+    check_output_folder(out)  # before the solve, which may take minutes
     bar.update()
     bar.set_description("solving")
     base = solve_options(prepared.config)["settings"]
@@ -204,8 +217,6 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
                             settings=settings, years=years)
     bar.update()
     bar.set_description("writing")
-    name = prepared.config.name if prepared.config else Path(problem).stem
-    out = Path(out_dir) if out_dir else Path("results") / name
     t = time.perf_counter()
     write_run(result, out, pictures=not no_pictures)
     bar.update()
@@ -233,9 +244,11 @@ def compare(scenarios, out_dir, no_marginal, no_pictures, resume, workers, sched
             memory_limit) -> None:
     """Solve every scenario of a scenario file and compare them (comparison.csv, charts)."""
     from optimizer.compare import run_comparison
+    from optimizer.export import check_output_folder
     from optimizer.runio import write_comparison
     from optimizer.scenarios import load_scenarios
 
+    check_output_folder(out_dir)
     path = Path(scenarios) if scenarios else _config_path(None).parent / "scenarios.toml"
     scenario_set = load_scenarios(path)
     bar = _progress(total=len(scenario_set.scenarios), unit="scenario")
@@ -287,10 +300,12 @@ def export(run_dir, formats) -> None:
 @_guard
 def share(config, out_dir, budget_scale, no_pictures) -> None:
     """Coalition values, Shapley shares, core check and side payments of the joint plan."""
+    from optimizer.export import check_output_folder
     from optimizer.pipeline import prepare, solve_options
     from optimizer.runio import prepared_note, write_share
     from optimizer.share import analyse_sharing
 
+    check_output_folder(out_dir)
     prepared = prepare(_config_path(config))
     problem = prepared.problem.with_budgets({h: b * budget_scale
                                              for h, b in prepared.problem.budgets.items()})

@@ -21,6 +21,30 @@ EDGE_COLUMNS = ["source", "target", "kind", "country", "length_m", "speed_kmh", 
                 "road_class", "capacity"]
 
 
+def check_output_folder(out_dir: Path | str, option: str = "--out") -> None:
+    """Raise :class:`InputError` if results cannot be written to ``out_dir``: checked before
+    a solve, so that a long run does not end unwritten. The folder (if it exists; results
+    are written into it) and the nearest existing folder above it (where the atomic writers
+    make their temporary folders) must take new entries; a probe folder is made and removed
+    in each."""
+    from optimizer.errors import InputError, Problem
+
+    out_dir = Path(out_dir).absolute()
+    where = f"{option} {out_dir}"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError([Problem(where, "is a file, not a folder", "choose a folder")])
+    above = next(p for p in out_dir.parents if p.exists())
+    if not above.is_dir():
+        raise InputError([Problem(where, f"{above} is a file, so no folder can be made in it",
+                                  "choose a folder path that does not run through a file")])
+    for folder in ([out_dir] if out_dir.exists() else []) + [above]:
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=folder))
+        except OSError as error:
+            raise InputError([Problem(where, f"cannot write in {folder}: {error.strerror}",
+                                      "choose a folder you can write to")]) from None
+
+
 @contextmanager
 def atomic_path(path: Path):
     """Yield a temporary path beside ``path``; move it into place only on success."""

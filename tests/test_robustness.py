@@ -152,6 +152,20 @@ def test_bad_command_line_values_are_input_errors_naming_each(tmp_path, args, na
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", [["run"], ["share"], ["graph"], ["compare"]])
+def test_an_output_folder_below_a_file_is_refused_before_any_work(tmp_path, command):
+    # checked first: a long solve must not end in an output folder it cannot write
+    write_tiny_world(tmp_path)
+    (tmp_path / "a_file").write_text("x")
+    scenario = _scenarios(tmp_path, values="[1.0]") if command == ["compare"] \
+        else tmp_path / "tiny.toml"
+    result = CliRunner().invoke(main, [*command, str(scenario), "--out",
+                                       str(tmp_path / "a_file" / "out")])
+    assert result.exit_code == 2, result.output
+    assert "a_file is a file, so no folder can be made in it" in result.output
+    assert "internal error" not in result.output
+
+
 def test_bad_cluster_options_are_named_before_any_solve(tmp_path):
     path = _scenarios(tmp_path, values="[1.0]")
     with pytest.raises(InputError) as raised:
