@@ -231,6 +231,12 @@ def load_config(path: Path | str) -> ScenarioConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError([Problem(str(path), f"not valid TOML: {error}", "fix the syntax")]) from None
+    if ("base" in data or "scenarios" in data) and "inputs" not in data:
+        base = f" ({data['base']})" if isinstance(data.get("base"), str) else ""
+        raise InputError([Problem(
+            str(path), "a scenario comparison file (it has 'base' or 'scenarios'), not a "
+            "scenario", f"solve it with `optimizer compare {path}`, or pass its base "
+            f"scenario{base}")])
     return config_from_dict(data, base_dir=path.parent.resolve(), source=path.name)
 
 

@@ -110,6 +110,11 @@ def load_scenarios(path: Path | str) -> ScenarioSet:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError([Problem(str(path), f"not valid TOML: {error}", "fix the syntax")]) from None
+    if "base" not in data and "inputs" in data:
+        raise InputError([Problem(
+            str(path), "a scenario file (it has 'inputs'), not a scenario comparison file",
+            f"solve it with `optimizer run {path}`, or compare scenarios of it with a "
+            f"file that says base = \"{path.name}\" (see inputs/scenarios.toml)")])
     problems = Problems()
     for key in sorted(set(data) - TOP_LEVEL):
         problems.add(f"{path.name}: key '{key}'", "unknown key",

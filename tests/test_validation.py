@@ -46,6 +46,21 @@ def test_typo_in_a_toml_key_names_the_key(broken_copy):
     assert "graph.cel_km" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_comparison_file_and_a_scenario_file_passed_to_the_wrong_command():
+    # each kind of file given to the other kind's command names the command to use
+    from optimizer.scenarios import load_scenarios
+
+    with pytest.raises(InputError) as error:
+        load_config(ROOT / "scenarios.toml")
+    assert [p.message for p in error.value.problems] == [
+        "a scenario comparison file (it has 'base' or 'scenarios'), not a scenario"]
+    assert "optimizer compare" in error.value.problems[0].fix
+    with pytest.raises(InputError) as error:
+        load_scenarios(ROOT / "baltic.toml")
+    assert "optimizer run" in error.value.problems[0].fix
+    assert len(error.value.problems) == 1
+
+
 def test_every_input_problem_is_reported_at_once(broken_copy):
     base = broken_copy / "baltic"
     # 1. missing column
