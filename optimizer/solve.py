@@ -321,7 +321,10 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
         Chosen sites, per-axis before/after metrics, budget use and a :class:`SolveReport`.
     """
     weights = objective_weights or {"blocked": 1.0}
-    _check_arguments(weights, mode, years).raise_if_any()
+    problems = _check_arguments(weights, mode, years, settings, max_rounds, routes_per_round)
+    if isinstance(years, numbers.Integral):
+        problems.extend(schedule_problems(set(problem.budgets), years, annual_budgets))
+    problems.raise_if_any()
     settings = settings or SolverSettings()
     check_problem(problem).raise_if_any()
     annual = _annual_budgets(problem, years, annual_budgets)
@@ -384,10 +387,22 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
                 route_pool=pool)
 
 
-def _check_arguments(weights: dict[str, float], mode: str, years: int) -> Problems:
-    """Every problem with the objective mix, mode and schedule length of a solve (the
-    names in brackets are the command line's)."""
+def _check_arguments(weights: dict[str, float], mode: str, years: int,
+                     settings: SolverSettings | None, max_rounds: int,
+                     routes_per_round: int) -> Problems:
+    """Every problem with the arguments of a solve (the names in brackets are the command
+    line's)."""
     problems = Problems()
+    if settings is not None and not isinstance(settings, SolverSettings):
+        problems.add("settings", f"{settings!r} is not a SolverSettings",
+                     "pass e.g. SolverSettings(time_limit_s=60)")
+    for name, value in (("max_rounds", max_rounds), ("routes_per_round", routes_per_round)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            problems.add(name, f"{value!r} is not a whole number >= 1", "give 1 or more")
+    if not isinstance(weights, dict):
+        problems.add("objective_weights", f"{weights!r} is not a mapping",
+                     "pass e.g. {'blocked': 1.0}")
+        return problems
     unknown = sorted(set(weights) - set(FAMILIES))
     if unknown:
         problems.add("objective_weights (--weights)", f"unknown objective(s) {unknown}",
@@ -408,15 +423,35 @@ def _check_arguments(weights: dict[str, float], mode: str, years: int) -> Proble
     return problems
 
 
+def schedule_problems(holders: set[str], years: int, annual: dict[str, list[float]] | None,
+                      where: str = "annual_budgets") -> Problems:
+    """Every problem with annual budgets: each for a known budget holder, one value per
+    year, each a number >= 0 (``where`` names them as the caller knows them)."""
+    problems = Problems()
+    for holder, given in (annual or {}).items():
+        if holder not in holders:
+            problems.add(f"{where}: holder '{holder}'", "not a budget holder",
+                         f"use one of {sorted(holders)}")
+        elif years <= 1:
+            problems.add(f"{where}: holder '{holder}'", "annual budgets without a schedule",
+                         "set years to 2 or more, or leave the annual budgets out")
+        elif len(given) != years:
+            problems.add(f"{where}: holder '{holder}'",
+                         f"{len(given)} annual budget(s) for {years} years",
+                         "give one budget per year")
+        elif any(not isinstance(v, numbers.Real) or not v >= 0 or not math.isfinite(v)
+                 for v in given):
+            problems.add(f"{where}: holder '{holder}'", f"budgets {list(given)} are not all "
+                         "numbers >= 0", "give each year a budget >= 0 in EUR")
+    return problems
+
+
 def _annual_budgets(problem: Problem, years: int, annual: dict[str, list[float]] | None):
     if years <= 1:
         return None
     out = {}
     for holder, total in problem.budgets.items():
         given = (annual or {}).get(holder)
-        if given is not None and len(given) != years:
-            raise ValueError(f"annual budget of '{holder}' has {len(given)} values, "
-                             f"expected {years} (one per year)")
         out[holder] = [float(v) for v in given] if given is not None else [total / years] * years
     return out
 

@@ -8,6 +8,7 @@ from optimizer.config import ScenarioConfig
 from optimizer.errors import InputError, Problems
 from optimizer.graph import axis_places
 from optimizer.inputs import Inputs, load_inputs
+from optimizer.solve import schedule_problems
 
 
 def check_config(config: ScenarioConfig) -> Problems:
@@ -26,6 +27,8 @@ def check_config(config: ScenarioConfig) -> Problems:
         problems.add(f"axes: id '{dup}'", "duplicate axis id", "give every axis a unique id")
     if not config.axes:
         problems.add("axes", "no threat axes", "add at least one [[axes]] table")
+    problems.extend(schedule_problems(set(config.budgets), config.schedule.years,
+                                      config.schedule.annual, where="schedule.annual"))
     return problems
 
 

@@ -83,6 +83,18 @@ def test_unknown_solver_and_options_are_errors():
         solve_problem(random_problem(7), years=0)
 
 
+def test_every_bad_solve_argument_is_named_at_once():
+    problem = random_problem(7)  # holders A and B
+    with pytest.raises(InputError) as raised:
+        solve_problem(problem, settings="highs", max_rounds=0, routes_per_round=0, years=2,
+                      annual_budgets={"ZZ": [1.0, 2.0], "A": [1.0], "B": [-1.0, 1.0]})
+    assert [p.where for p in raised.value.problems] == [
+        "settings", "max_rounds", "routes_per_round", "annual_budgets: holder 'ZZ'",
+        "annual_budgets: holder 'A'", "annual_budgets: holder 'B'"]
+    with pytest.raises(InputError, match="annual budgets without a schedule"):
+        solve_problem(problem, annual_budgets={"A": [1.0]})
+
+
 def test_same_inputs_same_plan():
     problem = random_problem(11, rows=3, cols=5, n_sites=8)
     a = solve_problem(problem, objective_weights={"delay": 1.0})

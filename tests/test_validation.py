@@ -61,6 +61,16 @@ def test_a_comparison_file_and_a_scenario_file_passed_to_the_wrong_command():
     assert len(error.value.problems) == 1
 
 
+def test_annual_budgets_of_a_scenario_are_checked_with_the_rest(broken_copy):
+    path = broken_copy / "baltic.toml"
+    path.write_text(path.read_text() + "\n[schedule]\nyears = 2\n"
+                    "annual = { EE = [1.0], XX = [1.0, 2.0] }\n")
+    with pytest.raises(InputError) as error:
+        validate(load_config(path))
+    wheres = [p.where for p in error.value.problems]
+    assert wheres == ["schedule.annual: holder 'EE'", "schedule.annual: holder 'XX'"]
+
+
 def test_every_input_problem_is_reported_at_once(broken_copy):
     base = broken_copy / "baltic"
     # 1. missing column
