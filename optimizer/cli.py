@@ -178,13 +178,18 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
                    "shared budget (default: the scenario's [solve] mode).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]),
               help="MILP solver (default: the scenario's [solve] solver, HiGHS).")
-@click.option("--time-limit", type=float, help="Seconds for the whole solve.")
-@click.option("--gap", type=float, help="Relative gap that counts as proven optimal.")
+@click.option("--time-limit", type=float,
+              help="Seconds for the whole solve, > 0 (default: the scenario's [solve] "
+                   "time_limit_s).")
+@click.option("--gap", type=float,
+              help="Relative gap in [0, 1) that counts as proven optimal (default: the "
+                   "scenario's [solve] gap_rel).")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Solver threads (from 2: HiGHS's parallel tree search).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Result folder (default: results/<scenario name>).")
-@click.option("--years", type=int, help="Build schedule over N years (annual budgets).")
+@click.option("--years", type=int,
+              help="Build schedule over N years (annual budgets; 1: one plan).")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG map.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the graph even if cached.")
 @_guard
@@ -236,7 +241,7 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
 @click.option("--no-marginal", is_flag=True, help="Skip the marginal-value re-solves.")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG maps and charts.")
 @click.option("--resume", is_flag=True, help="Skip scenarios an interrupted run finished.")
-@click.option("--workers", type=int, help="Solve on a local Dask cluster of N workers.")
+@click.option("--workers", type=int, help="Solve on a local Dask cluster of N >= 1 workers.")
 @click.option("--scheduler", help="Solve on an existing Dask cluster (scheduler address).")
 @click.option("--memory-limit", help="Memory bound per Dask worker, e.g. 4GB.")
 @_guard
