@@ -1,7 +1,7 @@
 """The ``optimizer`` command. The only module that talks to the terminal.
 
-Exit codes: 0 success (a plan, optimal or with its gap), 1 internal error, 2 input error,
-3 infeasible, 4 no solution within the limits.
+Exit codes: 0 success (a plan, optimal or with its gap), 1 internal error, 2 input error
+(also a file that cannot be read or written), 3 infeasible, 4 no solution within the limits.
 """
 
 from __future__ import annotations
