@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import numbers
 import os
 import shutil
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.config import ScenarioConfig
-from optimizer.errors import InputError, Problems
+from optimizer.errors import InputError, Problems, is_whole
 from optimizer.errors import Problem as InputProblem
 from optimizer.pipeline import Prepared, Run, prepare, solve_options
 from optimizer.plan import Plan
@@ -240,8 +239,7 @@ def run_comparison(scenario_set: ScenarioSet, *, marginal: bool | None = None,
 def _check_cluster(workers: int | None, memory_limit: str | None) -> Problems:
     """Every problem with the Dask options, found before any scenario is solved."""
     problems = Problems()
-    if workers is not None and (not isinstance(workers, numbers.Integral)
-                                or isinstance(workers, bool) or workers < 1):
+    if workers is not None and (not is_whole(workers) or workers < 1):
         problems.add("workers (--workers)", f"{workers!r} is not a number of worker processes",
                      "give 1 or more, or leave it out to solve in this process")
     if memory_limit is not None and memory_limit != "auto":

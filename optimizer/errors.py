@@ -6,6 +6,8 @@ and an :class:`InputError` carries *every* problem found, not just the first.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 
@@ -38,6 +40,17 @@ class SolverError(RuntimeError):
 
 class PlanStatusError(RuntimeError):
     """Raised by ``Plan.raise_for_status`` when a plan is not proven optimal."""
+
+
+def is_number(value: object) -> bool:
+    """A real number for a validator: not a boolean, not NaN (infinity passes)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and not math.isnan(value)
+
+
+def is_whole(value: object) -> bool:
+    """A whole number for a validator: not a boolean."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class Problems:

@@ -24,12 +24,13 @@ so an unknown key fails with its full path, prefixed by the scenario's name.
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.config import ScenarioConfig, config_from_dict
-from optimizer.errors import InputError, Problem, Problems
+from optimizer.errors import InputError, Problem, Problems, is_number
 
 SPECIAL = {"budget_scale", "required_delay_h", "threshold_h"}
 TOP_LEVEL = {"base", "scenarios", "sweeps", "compare"}
@@ -69,18 +70,15 @@ def set_path(data: dict, dotted: str, value: object) -> dict:
     return data
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _special_problems(where: str, override: dict) -> list[Problem]:
     out = []
     for key in sorted(SPECIAL & set(override)):
         value = override[key]
-        if not _number(value) or value < 0 or (key != "budget_scale" and value == 0):
+        if not is_number(value) or not 0 <= value < math.inf or (key != "budget_scale"
+                                                                   and value == 0):
             out.append(Problem(f"{where}.{key}", f"value {value!r} is not a valid number",
-                               "budget_scale: a number >= 0; required_delay_h / threshold_h: "
-                               "hours > 0"))
+                               "budget_scale: a finite number >= 0; required_delay_h / "
+                               "threshold_h: finite hours > 0"))
     return out
 
 
@@ -88,7 +86,7 @@ def _apply_special(data: dict, override: dict) -> dict:
     data = deep_merge(data, {k: v for k, v in override.items() if k not in SPECIAL})
     budgets = data.get("budgets")
     if "budget_scale" in override and isinstance(budgets, dict):
-        data["budgets"] = {k: v * float(override["budget_scale"]) if _number(v) else v
+        data["budgets"] = {k: v * float(override["budget_scale"]) if is_number(v) else v
                            for k, v in budgets.items()}
     for key in ("required_delay_h", "threshold_h"):
         if key in override and isinstance(data.get("axes"), list):
@@ -140,7 +138,7 @@ def load_scenarios(path: Path | str) -> ScenarioSet:
     for key in sorted(set(compare) - COMPARE_KEYS):
         problems.add(f"{path.name}: key 'compare.{key}'", "unknown key",
                      f"use {sorted(COMPARE_KEYS)}")
-    if "marginal_meur" in compare and (not _number(compare["marginal_meur"])
+    if "marginal_meur" in compare and (not is_number(compare["marginal_meur"])
                                        or compare["marginal_meur"] <= 0):
         problems.add(f"{path.name}: key 'compare.marginal_meur'", "must be a number > 0",
                      "e.g. marginal_meur = 10")

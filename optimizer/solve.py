@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import time
 from dataclasses import replace
 
@@ -37,7 +36,7 @@ import pulp
 
 from optimizer import phases
 from optimizer.attacker import Choice, Network
-from optimizer.errors import Problems
+from optimizer.errors import Problems, is_number, is_whole
 from optimizer.models import FAMILIES, Master
 from optimizer.plan import Plan, SolveReport, family_values_from_axes, plan_tables, schedule_tables
 from optimizer.problem import Problem, check_problem
@@ -322,7 +321,7 @@ def solve_problem(problem: Problem, *, objective_weights: dict[str, float] | Non
     """
     weights = objective_weights or {"blocked": 1.0}
     problems = _check_arguments(weights, mode, years, settings, max_rounds, routes_per_round)
-    if isinstance(years, numbers.Integral):
+    if is_whole(years):
         problems.extend(schedule_problems(set(problem.budgets), years, annual_budgets))
     problems.raise_if_any()
     settings = settings or SolverSettings()
@@ -397,7 +396,7 @@ def _check_arguments(weights: dict[str, float], mode: str, years: int,
         problems.add("settings", f"{settings!r} is not a SolverSettings",
                      "pass e.g. SolverSettings(time_limit_s=60)")
     for name, value in (("max_rounds", max_rounds), ("routes_per_round", routes_per_round)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        if not is_whole(value) or value < 1:
             problems.add(name, f"{value!r} is not a whole number >= 1", "give 1 or more")
     if not isinstance(weights, dict):
         problems.add("objective_weights", f"{weights!r} is not a mapping",
@@ -408,8 +407,7 @@ def _check_arguments(weights: dict[str, float], mode: str, years: int,
         problems.add("objective_weights (--weights)", f"unknown objective(s) {unknown}",
                      f"use {', '.join(sorted(FAMILIES))}, e.g. blocked=1,delay=0.01")
     values = [v for k, v in weights.items() if k not in unknown]
-    if any(not isinstance(v, numbers.Real) or not v >= 0 or not math.isfinite(v)
-           for v in values):
+    if any(not is_number(v) or not 0 <= v < math.inf for v in values):
         problems.add("objective_weights (--weights)", f"weights {weights} are not all "
                      "numbers >= 0", "give each objective a weight >= 0")
     elif values and not any(v > 0 for v in values):
@@ -417,7 +415,7 @@ def _check_arguments(weights: dict[str, float], mode: str, years: int,
                      "give at least one objective a weight > 0")
     if mode not in ("joint", "pooled", "national"):
         problems.add("mode (--mode)", f"unknown mode '{mode}'", "use joint, pooled or national")
-    if not isinstance(years, numbers.Integral) or isinstance(years, bool) or years < 1:
+    if not is_whole(years) or years < 1:
         problems.add("years (--years)", f"{years!r} is not a number of years",
                      "give 1 (one plan) or more (a build schedule)")
     return problems
@@ -439,8 +437,7 @@ def schedule_problems(holders: set[str], years: int, annual: dict[str, list[floa
             problems.add(f"{where}: holder '{holder}'",
                          f"{len(given)} annual budget(s) for {years} years",
                          "give one budget per year")
-        elif any(not isinstance(v, numbers.Real) or not v >= 0 or not math.isfinite(v)
-                 for v in given):
+        elif any(not is_number(v) or not 0 <= v < math.inf for v in given):
             problems.add(f"{where}: holder '{holder}'", f"budgets {list(given)} are not all "
                          "numbers >= 0", "give each year a budget >= 0 in EUR")
     return problems

@@ -9,7 +9,6 @@ with no incumbent to "Optimal / IntegerFeasible", which must not be believed).
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import re
 import sys
@@ -22,7 +21,7 @@ import highspy
 import numpy as np
 import pulp
 
-from optimizer.errors import InputError, Problem, SolverError
+from optimizer.errors import InputError, Problem, SolverError, is_number, is_whole
 
 SOLVERS = {"highs": "HiGHS", "cbc": "COIN_CMD"}
 OPTIONS = {"time_limit_s", "gap_rel", "threads", "seed", "msg"}
@@ -41,18 +40,18 @@ class SolverSettings:
         if self.name not in SOLVERS:
             raise SolverError(f"unknown solver '{self.name}'; known: {sorted(SOLVERS)}")
         problems = []
-        if not _real(self.time_limit_s) or not self.time_limit_s > 0:
+        if not is_number(self.time_limit_s) or not self.time_limit_s > 0:
             problems.append(Problem("solver settings: time_limit_s (--time-limit)",
                                     f"{self.time_limit_s!r} is not a positive number of seconds",
                                     "give seconds > 0, e.g. 300"))
-        if not _real(self.gap_rel) or not 0 <= self.gap_rel < 1:
+        if not is_number(self.gap_rel) or not 0 <= self.gap_rel < 1:
             problems.append(Problem("solver settings: gap_rel (--gap)",
                                     f"{self.gap_rel!r} is not a relative gap in [0, 1)",
                                     "give e.g. 1e-6 (0: proven exactly)"))
-        if not _whole(self.threads) or self.threads < 1:
+        if not is_whole(self.threads) or self.threads < 1:
             problems.append(Problem("solver settings: threads (--threads)",
                                     f"{self.threads!r} is not a thread count", "give 1 or more"))
-        if not _whole(self.seed) or not 0 <= self.seed <= 2**31 - 1:
+        if not is_whole(self.seed) or not 0 <= self.seed <= 2**31 - 1:
             problems.append(Problem("solver settings: seed", f"{self.seed!r} is not a seed",
                                     "give a whole number from 0 to 2147483647"))
         if problems:
@@ -69,16 +68,6 @@ class SolverSettings:
         """What a report keeps so that a run can be repeated as it was solved."""
         return {"solver": self.name, "threads": self.threads, "time_limit_s": self.time_limit_s,
                 "gap_rel": self.gap_rel, "seed": self.seed}
-
-
-def _real(value: object) -> bool:
-    """A real number that is not NaN (booleans excluded; infinity allowed)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and not math.isnan(value)
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
