@@ -187,7 +187,8 @@ def _weights(objective: str | None, weights: str | None) -> dict[str, float] | N
 @click.option("--threads", type=click.IntRange(min=1),
               help="Solver threads (from 2: HiGHS's parallel tree search).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Result folder (default: results/<scenario name>).")
+              help="Result folder (default: results/<scenario name>, the name's characters "
+                   "other than letters, digits and -_.= replaced by _).")
 @click.option("--years", type=int,
               help="Build schedule over N years (annual budgets; 1: one plan).")
 @click.option("--no-pictures", is_flag=True, help="Skip the PNG map.")
@@ -198,7 +199,7 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
     """Solve the main job and write the plan (summary.json, plan.gpkg, CSV, map, report)."""
     from dataclasses import replace
 
-    from optimizer.export import check_output_folder
+    from optimizer.export import check_output_folder, safe_name
     from optimizer.pipeline import prepare, prepare_problem, solve_options, solve_prepared
     from optimizer.runio import write_run
 
@@ -209,7 +210,7 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
     prepared = prepare_problem(problem) if problem else prepare(_config_path(config),
                                                                 use_cache=not no_cache)
     name = prepared.config.name if prepared.config else Path(problem).stem
-    out = Path(out_dir) if out_dir else Path("results") / name
+    out = Path(out_dir) if out_dir else Path("results") / safe_name(name)
     check_output_folder(out)  # before the solve, which may take minutes
     bar.update()
     bar.set_description("solving")

@@ -29,6 +29,7 @@ import pandas as pd
 from optimizer.config import ScenarioConfig
 from optimizer.errors import InputError, Problems, is_whole
 from optimizer.errors import Problem as InputProblem
+from optimizer.export import safe_name
 from optimizer.pipeline import Prepared, Run, prepare, solve_options
 from optimizer.plan import Plan
 from optimizer.scenarios import ScenarioSet
@@ -49,12 +50,6 @@ class Comparison:
     records: dict[str, dict]
     runs: dict[str, Run]
     errors: dict[str, str]
-
-
-def safe_name(name: str) -> str:
-    """A scenario name as a folder name that cannot leave the output folder."""
-    cleaned = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name).strip(".")
-    return cleaned or "scenario"
 
 
 def _blocked_by_holder(plan: Plan) -> dict[str, float]:

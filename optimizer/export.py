@@ -21,6 +21,12 @@ EDGE_COLUMNS = ["source", "target", "kind", "country", "length_m", "speed_kmh", 
                 "road_class", "capacity"]
 
 
+def safe_name(name: str) -> str:
+    """A scenario name as a folder name that cannot leave the folder it is written in."""
+    cleaned = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name).strip(".")
+    return cleaned or "scenario"
+
+
 def check_output_folder(out_dir: Path | str, option: str = "--out") -> None:
     """Raise :class:`InputError` if results cannot be written to ``out_dir``: checked before
     a solve, so that a long run does not end unwritten. The folder (if it exists; results

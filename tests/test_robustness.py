@@ -176,6 +176,19 @@ def test_bad_cluster_options_are_named_before_any_solve(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_scenario_name_cannot_move_the_default_output_folder(tmp_path, monkeypatch):
+    # `optimizer run` without --out writes to results/<name>; a name with path parts stays
+    # one folder inside results/
+    write_tiny_world(tmp_path)
+    path = tmp_path / "tiny.toml"
+    path.write_text(path.read_text().replace('name = "tiny"', 'name = "../../escaped"'))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(path), "--no-pictures"])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["_.._escaped"]
+    assert not (tmp_path.parent / "escaped").exists()
+
+
 # -- fuzzing -----------------------------------------------------------------------------------
 BASE_TABLES = problem_to_tables(random_problem(2))
 GARBAGE = st.sampled_from(["", "nan", "-1", "abc", "1e400", "-0", " ", "None", "inf", "1,5",
