@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from optimizer.config import ScenarioConfig
 from optimizer.export import _normalise, save_graph
 from optimizer.graph import build_graph
 from optimizer.inputs import Inputs, load_graph
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -37,9 +40,16 @@ def cached_graph(config: ScenarioConfig, inputs: Inputs, *, use_cache: bool = Tr
     """The scenario's graph and whether it came from the cache."""
     path = cache_dir() / f"graph-{graph_key(config, inputs)}.gpkg"
     if use_cache and path.is_file():
-        return load_graph(path), True
+        try:
+            return load_graph(path), True
+        except Exception as error:  # noqa: BLE001 - any unreadable cache file: rebuild it
+            log.warning("graph cache %s unreadable (%s); rebuilding the graph", path, error)
     graph = build_graph(config, inputs)
     _normalise(graph)
     if use_cache:
-        save_graph(graph, path)
+        try:
+            save_graph(graph, path)
+        except OSError as error:  # the cache only saves time: a run goes on without it
+            log.warning("graph cache not written (%s); set OPTIMIZER_CACHE to a writable "
+                        "folder to reuse graphs across runs", error)
     return graph, False

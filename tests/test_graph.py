@@ -124,6 +124,29 @@ def test_second_build_comes_from_the_cache(default):
         list(again.edges(data="time_min")) == list(graph.edges(data="time_min")))
 
 
+def test_a_broken_or_unwritable_cache_only_costs_a_rebuild(tmp_path, monkeypatch, caplog):
+    # the cache only saves time: a corrupt file is rebuilt and replaced, and a cache folder
+    # that cannot be written leaves the run going with a warning
+    from tiny_world import write_tiny_world
+
+    write_tiny_world(tmp_path / "world")
+    config = load_config(tmp_path / "world" / "tiny.toml")
+    inputs = validate(config)
+    monkeypatch.setenv("OPTIMIZER_CACHE", str(tmp_path / "cache"))
+    graph, _ = cached_graph(config, inputs)
+    (stored,) = (tmp_path / "cache").glob("graph-*.gpkg")
+    stored.write_text("not a GeoPackage")
+    again, from_cache = cached_graph(config, inputs)
+    assert not from_cache and "unreadable" in caplog.text
+    assert list(again.edges(data="time_min")) == list(graph.edges(data="time_min"))
+    assert cached_graph(config, inputs)[1]  # the rebuilt graph replaced the broken file
+    (tmp_path / "a_file").write_text("x")
+    monkeypatch.setenv("OPTIMIZER_CACHE", str(tmp_path / "a_file" / "cache"))
+    built, from_cache = cached_graph(config, inputs)
+    assert not from_cache and built.number_of_edges() == graph.number_of_edges()
+    assert "graph cache not written" in caplog.text
+
+
 def test_graph_is_finite_and_positive(default):
     _, _, graph = default
     times = np.array([d["time_min"] for _, _, d in graph.edges(data=True)])
