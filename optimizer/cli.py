@@ -152,19 +152,28 @@ def graph(config: str | None, out_dir: str, no_cache: bool) -> None:
 
 
 def _weights(objective: str | None, weights: str | None) -> dict[str, float] | None:
-    if weights:
-        from optimizer.errors import InputError, Problem
+    """The objective mix of ``--weights NAME=NUMBER,...`` or ``--objective``; every malformed
+    or repeated item is named (the names and values are checked by ``solve_problem``)."""
+    if not weights:
+        return {objective: 1.0} if objective else None
+    from optimizer.errors import Problems
 
-        out = {}
-        for item in weights.split(","):
-            name, _, value = item.partition("=")
-            try:
-                out[name.strip()] = float(value)
-            except ValueError:
-                raise InputError([Problem("--weights", f"'{item}' is not NAME=NUMBER",
-                                          "e.g. --weights blocked=1,delay=0.01")]) from None
-        return out
-    return {objective: 1.0} if objective else None
+    problems, out = Problems(), {}
+    if objective:
+        problems.add("--objective/--weights", "both given", "give one of them")
+    for item in weights.split(","):
+        name, _, value = (part.strip() for part in item.partition("="))
+        try:
+            number = float(value)
+        except ValueError:
+            problems.add("--weights", f"'{item}' is not NAME=NUMBER",
+                         "e.g. --weights blocked=1,delay=0.01")
+            continue
+        if name in out:
+            problems.add("--weights", f"'{name}' given twice", "give each objective once")
+        out[name] = number
+    problems.raise_if_any()
+    return out
 
 
 @main.command()
