@@ -2,6 +2,8 @@
 
 import math
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pulp
@@ -316,3 +318,35 @@ def test_a_delay_solve_stopped_early_with_small_plans_runs_the_swap_search_first
     assert "swap search" not in alone.termination
     assert alone.status == "feasible" and alone.objective < 81 / 60 - 1e-9
     assert alone.bound == pytest.approx(swapped.bound)
+
+
+RENS_HANG = """
+import gzip, json, sys, tempfile
+import pulp
+from optimizer.phases import MASTER_TUNING
+from optimizer.solvers import SolverSettings, solve_milp
+folder = sys.argv[1]
+with tempfile.NamedTemporaryFile(suffix=".mps") as mps:
+    mps.write(gzip.decompress(open(folder + "/highs_rens_hang.mps.gz", "rb").read()))
+    mps.flush()
+    variables, prob = pulp.LpProblem.fromMPS(mps.name, sense=pulp.LpMaximize)
+start = json.loads(gzip.decompress(open(folder + "/highs_rens_hang_start.json.gz", "rb").read()))
+outcome = solve_milp(prob, SolverSettings(gap_rel=4e-5), time_limit=4.6, tuning=MASTER_TUNING,
+                     start={variables[name]: value for name, value in start.items()})
+print(outcome.status, outcome.objective)
+"""
+
+
+def test_the_masters_highs_options_avoid_its_rens_presolve_hang():
+    # a saved master of the embedded default (blocked=1, delay=0.01, round 5) with the start
+    # the engine gave it: with HiGHS 1.16's RENS heuristic on, its sub-MIP presolve loops
+    # forever past the 4.6 s limit; with the masters' options it is solved in about 1 s.
+    # In a child process, so that a hang fails the test instead of stalling the suite.
+    try:
+        done = subprocess.run([sys.executable, "-c", RENS_HANG, str(DATA)], capture_output=True,
+                              text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("HiGHS did not stop within 60 s on a master with a 4.6 s limit")
+    assert done.returncode == 0, done.stderr
+    status, objective = done.stdout.split()
+    assert status == "optimal" and float(objective) == pytest.approx(32.762985383, rel=4e-5)
