@@ -212,15 +212,18 @@ def run(config, problem, objective, weights, mode, solver, time_limit, gap, thre
     from optimizer.pipeline import prepare, prepare_problem, solve_options, solve_prepared
     from optimizer.runio import write_run
 
-    if out_dir:
+    if out_dir:  # before any work; the default folder needs the scenario's name first
         check_output_folder(out_dir)
     bar = _progress(total=3, unit="stage")
     bar.set_description("preparing")
     prepared = prepare_problem(problem) if problem else prepare(_config_path(config),
                                                                 use_cache=not no_cache)
-    name = prepared.config.name if prepared.config else Path(problem).stem
-    out = Path(out_dir) if out_dir else Path("results") / safe_name(name)
-    check_output_folder(out)  # before the solve, which may take minutes
+    if out_dir:
+        out = Path(out_dir)
+    else:
+        name = prepared.config.name if prepared.config else Path(problem).stem
+        out = Path("results") / safe_name(name)
+        check_output_folder(out)  # before the solve, which may take minutes
     bar.update()
     bar.set_description("solving")
     base = solve_options(prepared.config)["settings"]

@@ -16,6 +16,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from optimizer.errors import InputError, Problem
+
 NODE_COLUMNS = ["node_id", "kind", "country", "x", "y", "land_cover", "label"]
 EDGE_COLUMNS = ["source", "target", "kind", "country", "length_m", "speed_kmh", "time_min",
                 "road_class", "capacity"]
@@ -33,8 +35,6 @@ def check_output_folder(out_dir: Path | str, option: str = "--out") -> None:
     are written into it) and the nearest existing folder above it (where the atomic writers
     make their temporary folders) must take new entries; a probe folder is made and removed
     in each."""
-    from optimizer.errors import InputError, Problem
-
     out_dir = Path(out_dir).absolute()
     where = f"{option} {out_dir}"
     if out_dir.exists() and not out_dir.is_dir():

@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 import pulp
 
-from optimizer.errors import InputError, Problem, SolverError, is_number, is_whole
+from optimizer.errors import Problems, SolverError, is_number, is_whole
 
 SOLVERS = {"highs": "HiGHS", "cbc": "COIN_CMD"}
 OPTIONS = {"time_limit_s", "gap_rel", "threads", "seed", "msg"}
@@ -39,23 +39,22 @@ class SolverSettings:
     def __post_init__(self) -> None:
         if self.name not in SOLVERS:
             raise SolverError(f"unknown solver '{self.name}'; known: {sorted(SOLVERS)}")
-        problems = []
+        problems = Problems()
         if not is_number(self.time_limit_s) or not self.time_limit_s > 0:
-            problems.append(Problem("solver settings: time_limit_s (--time-limit)",
-                                    f"{self.time_limit_s!r} is not a positive number of seconds",
-                                    "give seconds > 0, e.g. 300"))
+            problems.add("solver settings: time_limit_s (--time-limit)",
+                         f"{self.time_limit_s!r} is not a positive number of seconds",
+                         "give seconds > 0, e.g. 300")
         if not is_number(self.gap_rel) or not 0 <= self.gap_rel < 1:
-            problems.append(Problem("solver settings: gap_rel (--gap)",
-                                    f"{self.gap_rel!r} is not a relative gap in [0, 1)",
-                                    "give e.g. 1e-6 (0: proven exactly)"))
+            problems.add("solver settings: gap_rel (--gap)",
+                         f"{self.gap_rel!r} is not a relative gap in [0, 1)",
+                         "give e.g. 1e-6 (0: proven exactly)")
         if not is_whole(self.threads) or self.threads < 1:
-            problems.append(Problem("solver settings: threads (--threads)",
-                                    f"{self.threads!r} is not a thread count", "give 1 or more"))
+            problems.add("solver settings: threads (--threads)",
+                         f"{self.threads!r} is not a thread count", "give 1 or more")
         if not is_whole(self.seed) or not 0 <= self.seed <= 2**31 - 1:
-            problems.append(Problem("solver settings: seed", f"{self.seed!r} is not a seed",
-                                    "give a whole number from 0 to 2147483647"))
-        if problems:
-            raise InputError(problems)
+            problems.add("solver settings: seed", f"{self.seed!r} is not a seed",
+                         "give a whole number from 0 to 2147483647")
+        problems.raise_if_any()
 
     @classmethod
     def from_options(cls, name: str, **options: object) -> SolverSettings:
