@@ -31,7 +31,7 @@ from instances import benchmark_parser, grid_problem
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from spi_grids import CASES, chosen_cases, solve_grid
+from spi_grids import add_case_options, chosen_cases, solve_grid
 
 from optimizer import SolverSettings
 
@@ -201,8 +201,7 @@ def main() -> None:
                         help="seconds for each target the bisection decides")
     parser.add_argument("--grid-limit", type=float, default=600,
                         help="seconds for the whole bisection on each grid")
-    parser.add_argument("--cases", type=int, default=len(CASES),
-                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    add_case_options(parser, grids=False)
     args = parser.parse_args()
     cases = chosen_cases(parser, args.cases, "")
     print(f"{'grid':>7} {'R':>3} | {'engine V':>8} {'bound':>7} {'gap':>6} | "

@@ -22,6 +22,16 @@ from optimizer import SolverSettings, solve_problem
 CASES = [(10, 20, 3), (10, 20, 6), (20, 40, 3), (20, 40, 6), (40, 80, 10), (60, 120, 10)]
 
 
+def add_case_options(parser: argparse.ArgumentParser, *, grids: bool = True) -> None:
+    """The grid scripts' ``--cases`` (the first CASES to run) and, with ``grids``,
+    ``--grids`` (only these of them); read them back with :func:`chosen_cases`."""
+    parser.add_argument("--cases", type=int, default=len(CASES),
+                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    if grids:
+        parser.add_argument("--grids", default="",
+                            help="only these of the first CASES, e.g. 40x80")
+
+
 def chosen_cases(parser: argparse.ArgumentParser, count: int,
                  grids: str) -> list[tuple[int, int, int]]:
     """The first ``count`` CASES, only those named in ``grids`` ("40x80,60x120") if any; a
@@ -92,10 +102,8 @@ def main() -> None:
     parser.add_argument("--solver", default="highs", choices=["highs", "cbc"],
                         help="MILP solver of both sides")
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
-    parser.add_argument("--cases", type=int, default=len(CASES),
-                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    add_case_options(parser)
     parser.add_argument("--threads", type=int, default=1, help="threads of both sides")
-    parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
     cases = chosen_cases(parser, args.cases, args.grids)
     print(f"threads: {args.threads}")

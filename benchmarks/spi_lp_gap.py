@@ -37,7 +37,7 @@ from instances import benchmark_parser, grid_problem
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 from spi_cover_bound import _quiet_stdout
-from spi_grids import CASES, chosen_cases, grid_targets, solve_grid
+from spi_grids import add_case_options, chosen_cases, grid_targets, solve_grid
 
 from optimizer import SolverSettings
 from optimizer.solvers import solve_milp
@@ -175,8 +175,7 @@ def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=float, default=60,
                         help="seconds for the engine's best plan V on each grid")
-    parser.add_argument("--cases", type=int, default=len(CASES),
-                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    add_case_options(parser, grids=False)
     parser.add_argument("--integer-limit", type=float, default=0,
                         help="seconds for the time-expanded integer program per grid (0: skip)")
     parser.add_argument("--targets", default="",

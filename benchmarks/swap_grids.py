@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from instances import benchmark_parser, grid_problem
-from spi_grids import CASES, chosen_cases
+from spi_grids import add_case_options, chosen_cases
 from spi_target import interdicted_length
 
 from optimizer import swap
@@ -40,14 +40,12 @@ def networkx_length(problem, choice: Choice) -> float:
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=float, default=120, help="seconds per grid")
-    parser.add_argument("--cases", type=int, default=len(CASES),
-                        help=f"run the first CASES of {CASES} (rows, columns, R)")
+    add_case_options(parser)
     parser.add_argument("--runs", type=int, default=swap.RUNS, help="seeded runs per grid")
     parser.add_argument("--stall", type=int, default=swap.STALL,
                         help="iterations without a better plan that end a run")
     parser.add_argument("--first-seed", type=int, default=0, help="the search's first seed")
     parser.add_argument("--seed", type=int, default=1, help="the grids' seed")
-    parser.add_argument("--grids", default="", help="only these of the first CASES, e.g. 40x80")
     args = parser.parse_args()
     cases = chosen_cases(parser, args.cases, args.grids)
     print(f"{'grid':>7} {'R':>3} | {'value':>6} {'NetworkX':>8} {'options':>7} "
