@@ -8,20 +8,30 @@ with no incumbent to "Optimal / IntegerFeasible", which must not be believed).
 
 from __future__ import annotations
 
+import atexit
+import logging
 import math
 import os
+import pickle
+import queue
 import re
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import highspy
 import numpy as np
 import pulp
 
+from optimizer import highs_worker
 from optimizer.errors import Problems, SolverError, is_number, is_whole
+
+log = logging.getLogger(__name__)
 
 SOLVERS = {"highs": "HiGHS", "cbc": "COIN_CMD"}
 OPTIONS = {"time_limit_s", "gap_rel", "threads", "seed", "msg"}
@@ -84,7 +94,6 @@ class MilpOutcome:
         return self.status in ("optimal", "feasible")
 
 
-_scheduler_threads: int | None = None  # the thread count HiGHS's scheduler was started with
 _banner_shown = False
 
 
@@ -112,37 +121,224 @@ def _quiet_banner() -> None:
         os.close(saved)
 
 
-def _use_threads(threads: int) -> None:
-    """HiGHS runs every solve of a process on one global task scheduler, started with the
-    first solve's thread count; a solve asking for another count fails outright ("Not Set",
-    no solution). Restart the scheduler whenever the count changes."""
-    global _scheduler_threads
-    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)  # older highspy: absent
-    if _scheduler_threads is not None and _scheduler_threads != threads and reset:
-        reset(True)
-    _scheduler_threads = threads
+ISOLATED = True  # HiGHS solves in a worker process; False: in this one (no overrun guard)
+
+
+def overrun_allowance(time_limit: float) -> float:
+    """How long past its time limit a HiGHS solve may run before it is stopped: HiGHS
+    checks its clock between steps, so a legitimate solve ends a little late; a hung one
+    (see :mod:`optimizer.highs_worker`) never ends."""
+    return 10.0 + 0.1 * time_limit
+
+
+class _Overran(Exception):
+    """A HiGHS solve ran past its time limit and allowance and its worker was killed."""
+
+
+class _Worker:
+    """A child process (optimizer/highs_worker.py) that runs HiGHS solves for one thread
+    of this process, so that a solve that does not stop can be killed."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.process = subprocess.Popen([sys.executable, highs_worker.__file__],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.messages: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, args=(self.process.stdout, self.messages),
+                         daemon=True).start()
+
+    @staticmethod
+    def _read(stream, messages: queue.Queue) -> None:
+        try:
+            while True:
+                messages.put(pickle.load(stream))
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+            messages.put(("gone", None))
+
+    def solve(self, job: dict, seconds: float, found: list | None) -> dict:
+        """Run ``job``; append each improving solution to ``found`` as it arrives. Raises
+        :class:`_Overran` when no answer came within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        try:
+            pickle.dump(job, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+            while True:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    self.stop()
+                    raise _Overran()
+                try:  # short waits keep Ctrl-C prompt while the worker solves
+                    kind, payload = self.messages.get(timeout=min(wait, 0.25))
+                except queue.Empty:
+                    continue
+                if kind == "incumbent":
+                    if found is not None:
+                        found.append(payload)
+                elif kind == "done":
+                    return payload
+                elif kind == "error":
+                    raise SolverError(f"HiGHS failed: {payload}")
+                else:
+                    code = self.process.wait()
+                    self.stop()
+                    raise SolverError(f"HiGHS's worker process ended unexpectedly (exit code "
+                                      f"{code}) during a solve")
+        except BrokenPipeError:
+            self.stop()
+            raise SolverError("HiGHS's worker process ended unexpectedly") from None
+        except BaseException:  # Ctrl-C, or anything else: never leave a solve running
+            self.stop()
+            raise
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+_local = threading.local()  # this thread's worker
+_workers: list[_Worker] = []
+
+
+def _worker() -> _Worker:
+    worker = getattr(_local, "worker", None)
+    if worker is None or not worker.alive():
+        if worker is not None and worker.owner == os.getpid():
+            worker.stop()
+        worker = _local.worker = _Worker()
+        _workers.append(worker)
+    return worker
+
+
+def worker_peak_mb() -> float:
+    """The largest peak resident memory (MB) of this process's live HiGHS workers (Linux's
+    VmHWM; 0 where it cannot be read): the engine's own peak no longer includes HiGHS's."""
+    peak = 0.0
+    for worker in _workers:
+        if worker.alive():
+            try:
+                status = Path(f"/proc/{worker.process.pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if match:
+                peak = max(peak, int(match.group(1)) / 1024)
+    return peak
+
+
+@atexit.register
+def _stop_workers() -> None:
+    for worker in _workers:
+        if worker.owner == os.getpid():
+            worker.stop()
+
+
+class _Solved:
+    """What PuLP and :func:`_classify_highs` read of a solver object, for a model solved
+    in the worker; everything else (options, status names) is the local object's."""
+
+    def __init__(self, model: highspy.Highs, result: dict) -> None:
+        self._model, self._result = model, result
+
+    def getModelStatus(self) -> highspy.HighsModelStatus:  # noqa: N802 (highspy's names)
+        return highspy.HighsModelStatus(self._result["status"])
+
+    def getObjectiveValue(self) -> float:  # noqa: N802
+        return self._result["objective"]
+
+    def getSolution(self) -> SimpleNamespace:  # noqa: N802
+        return SimpleNamespace(**{name: self._result[name].tolist() for name in
+                                  ("col_value", "col_dual", "row_value", "row_dual")})
+
+    def getInfo(self) -> SimpleNamespace:  # noqa: N802
+        return SimpleNamespace(**self._result["info"])
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
 
 
 class _HiGHS(pulp.HiGHS):
-    """PuLP's HiGHS (highspy) that can hand the solver a start: a partial solution (values
-    of some columns, e.g. a plan's binaries) that HiGHS completes and uses as its first
-    incumbent."""
+    """PuLP's HiGHS (highspy), solved in a worker process (:class:`_Worker`) that is
+    killed if it overruns its time limit. It can hand the solver a start: a partial
+    solution (values of some columns, e.g. a plan's binaries) that HiGHS completes and
+    uses as its first incumbent; and ``found`` (a list) receives every improving solution,
+    as column arrays indexed by ``var.index``."""
 
-    def __init__(self, start: dict | None = None, **options):
+    def __init__(self, start: dict | None = None, found: list | None = None, **options):
         super().__init__(**options)
         self.start = start or {}
+        self.found = found
 
-    def callSolver(self, lp):
-        _use_threads(self.threads)
+    def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
+        # PuLP adds columns and rows to the solver one call at a time; build the arrays
+        # once instead (the worker needs them anyway), numbering variables and constraints
+        # as PuLP does, for its findSolutionValues
+        self.model = model_arrays(lp, self.mip)
+        if not ISOLATED:
+            highs_worker.load(lp.solverModel, self.model)
+
+    def callSolver(self, lp):  # noqa: N802 (PuLP's name)
+        start = None
         if self.start:
-            index = np.array([var.index for var in self.start], dtype=np.int32)
-            value = np.array(list(self.start.values()), dtype=float)
-            lp.solverModel.setSolution(len(index), index, value)
-        super().callSolver(lp)
+            start = (np.array([var.index for var in self.start], dtype=np.int32),
+                     np.array(list(self.start.values()), dtype=float))
+        if not ISOLATED:
+            highs_worker.prepare(lp.solverModel, start, self.found.append
+                                 if self.found is not None else None)
+            lp.solverModel.run()
+            return
+        names = {"output_flag", "mip_rel_gap", "mip_abs_gap", "threads", "time_limit",
+                 *self.optionsDict}
+        job = {"model": self.model,
+               "options": {name: lp.solverModel.getOptionValue(name)[1] for name in names},
+               "start": start, "incumbents": self.found is not None}
+        limit = float(self.timeLimit) if self.timeLimit is not None else math.inf
+        result = _worker().solve(job, limit + overrun_allowance(limit), self.found)
+        lp.solverModel = _Solved(lp.solverModel, result)
+
+
+def model_arrays(lp: pulp.LpProblem, mip: bool = True) -> dict:
+    """``lp`` as HiGHS's arrays (a minimisation, the matrix row-wise), numbering its
+    variables (``var.index``) and constraints (``constraint.index``) in PuLP's order."""
+    inf = highspy.kHighsInf
+    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0  # PuLP hands HiGHS a minimisation
+    variables = lp.variables()
+    for i, var in enumerate(variables):
+        var.index = i
+    objective = lp.objective
+    cost = np.array([sign * objective.get(var, 0.0) for var in variables], dtype=float)
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    integrality = np.array([int(mip and v.cat == pulp.LpInteger) for v in variables],
+                           dtype=np.int32)
+    starts, index, value, row_lower, row_upper = [0], [], [], [], []
+    for i, constraint in enumerate(lp._constraints.values()):
+        constraint.index = i
+        for var, coefficient in constraint.items():
+            if coefficient != 0:
+                index.append(var.index)
+                value.append(coefficient)
+        starts.append(len(index))
+        low, high = constraint.getLb(), constraint.getUb()
+        row_lower.append(-inf if low is None else low)
+        row_upper.append(inf if high is None else high)
+    return {"sense": 1, "col_cost": cost, "col_lower": lower, "col_upper": upper,
+            "integrality": integrality, "row_lower": np.array(row_lower, dtype=float),
+            "row_upper": np.array(row_upper, dtype=float),
+            "start": np.array(starts, dtype=np.int32), "index": np.array(index, dtype=np.int32),
+            "value": np.array(value, dtype=float)}
 
 
 def _highs(settings: SolverSettings, time_limit: float, start: dict | None = None, **extra):
-    _quiet_banner()
+    _quiet_banner()  # PuLP builds the model in a local solver object
     if extra.get("mip", True) and settings.threads > 1:
         # HiGHS searches a MIP's tree with several workers only with parallel "on" (for an
         # LP the option would switch to its parallel dual simplex, usually slower: LPs keep
@@ -179,11 +375,8 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
     log_path = None
     if settings.name == "highs":
         extra = dict(tuning or {}) if not relax else {}
-        if incumbents is not None and not relax:
-            extra.update(callbackTuple=(_keep_incumbent, incumbents), callbacksToActivate=[
-                highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution])
         solver = _highs(settings, limit, start=None if relax else start, mip=not relax,
-                        **extra)
+                        found=None if relax else incumbents, **extra)
     else:
         fd, log_path = tempfile.mkstemp(prefix="cbc-", suffix=".log")
         os.close(fd)
@@ -192,6 +385,8 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
         prob.solve(solver)
     except pulp.PulpSolverError as error:
         raise SolverError(f"{settings.name} failed: {error}") from None
+    except _Overran:
+        return _overran(prob, limit, time.perf_counter() - started, incumbents)
     runtime = time.perf_counter() - started
     status, sol_status = prob.status, prob.sol_status
     if settings.name == "highs":
@@ -199,7 +394,10 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
         def again(**options) -> MilpOutcome:
             """Solve once more in the time left, with other options, and classify that."""
             left = max(limit - (time.perf_counter() - started), 0.01)
-            prob.solve(_highs(settings, left, **options))
+            try:
+                prob.solve(_highs(settings, left, **options))
+            except _Overran:
+                return _overran(prob, limit, time.perf_counter() - started, incumbents)
             return _classify_highs(prob, prob.status, prob.sol_status, maximise,
                                    time.perf_counter() - started, relax)
 
@@ -212,7 +410,7 @@ def solve_milp(prob: pulp.LpProblem, settings: SolverSettings, *,
             # HiGHS 1.16 can misplace a start's objective in its presolved space and then
             # claim the start optimal against a bound it never proved (saved case:
             # tests/data/highs_start_offset.mps): solve again without the start.
-            outcome = again(mip=True, **extra)
+            outcome = again(mip=True, found=incumbents, **extra)
         if outcome.has_solution and not _consistent(prob, outcome, settings.gap_rel, maximise):
             # never pass on a proof, or a bound, that the solution contradicts
             outcome = MilpOutcome("feasible", outcome.objective, None, outcome.runtime_s,
@@ -238,8 +436,19 @@ def _consistent(prob, outcome: MilpOutcome, gap_rel: float, maximise: bool) -> b
     return outcome.status != "optimal" or excess <= slack
 
 
-def _keep_incumbent(kind, message, data_out, data_in, found: list) -> None:
-    found.append(np.array(data_out.mip_solution, dtype=float))
+def _overran(prob, limit: float, runtime: float, found: list | None) -> MilpOutcome:
+    """The outcome of a HiGHS solve that was killed past its time limit: its last
+    improving solution (if any came) without a bound."""
+    termination = (f"HiGHS ran {runtime - limit:.0f} s past its {limit:.1f} s time limit "
+                   "without stopping and was killed")
+    log.warning("%s; its best solution so far is kept, without a bound", termination)
+    if not found:
+        return MilpOutcome("no_solution", None, None, runtime, termination)
+    for var in prob.variables():
+        var.varValue = float(found[-1][var.index])
+    objective = pulp.value(prob.objective)
+    return MilpOutcome("feasible", float(objective) if objective is not None else 0.0, None,
+                       runtime, termination)
 
 
 def _classify_highs(prob, status, sol_status, maximise, runtime, relax=False) -> MilpOutcome:

@@ -1,9 +1,12 @@
 """Honest solver outcomes: limits give 'feasible' with a gap or 'no_solution', never a fake optimum."""
 
 import math
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pulp
@@ -12,9 +15,10 @@ from helpers import random_problem
 
 import optimizer.phases
 import optimizer.solve
+import optimizer.solvers
 from optimizer import SolverSettings, solve_problem
 from optimizer.errors import InputError, SolverError
-from optimizer.solvers import solve_milp
+from optimizer.solvers import overrun_allowance, solve_milp
 
 DATA = Path(__file__).parent / "data"
 
@@ -321,19 +325,23 @@ def test_a_delay_solve_stopped_early_with_small_plans_runs_the_swap_search_first
 
 
 RENS_HANG = """
-import gzip, json, sys, tempfile
+import gzip, json, sys, tempfile, time
 import pulp
 from optimizer.phases import MASTER_TUNING
 from optimizer.solvers import SolverSettings, solve_milp
-folder = sys.argv[1]
+folder, rens = sys.argv[1], sys.argv[2:] == ["rens"]
 with tempfile.NamedTemporaryFile(suffix=".mps") as mps:
     mps.write(gzip.decompress(open(folder + "/highs_rens_hang.mps.gz", "rb").read()))
     mps.flush()
     variables, prob = pulp.LpProblem.fromMPS(mps.name, sense=pulp.LpMaximize)
 start = json.loads(gzip.decompress(open(folder + "/highs_rens_hang_start.json.gz", "rb").read()))
-outcome = solve_milp(prob, SolverSettings(gap_rel=4e-5), time_limit=4.6, tuning=MASTER_TUNING,
-                     start={variables[name]: value for name, value in start.items()})
-print(outcome.status, outcome.objective)
+for tuning in [{**MASTER_TUNING, "mip_heuristic_run_rens": True}] * rens + [MASTER_TUNING]:
+    started, found = time.perf_counter(), []
+    outcome = solve_milp(prob, SolverSettings(gap_rel=4e-5), time_limit=4.6, tuning=tuning,
+                         start={variables[name]: value for name, value in start.items()},
+                         incumbents=found)
+    print(outcome.status, outcome.objective, outcome.bound, len(found),
+          time.perf_counter() - started, "killed" in outcome.termination)
 """
 
 
@@ -348,5 +356,82 @@ def test_the_masters_highs_options_avoid_its_rens_presolve_hang():
     except subprocess.TimeoutExpired:
         pytest.fail("HiGHS did not stop within 60 s on a master with a 4.6 s limit")
     assert done.returncode == 0, done.stderr
-    status, objective = done.stdout.split()
+    status, objective, *_ = done.stdout.split()
     assert status == "optimal" and float(objective) == pytest.approx(32.762985383, rel=4e-5)
+
+
+def test_a_solve_that_overruns_its_time_limit_is_killed_and_keeps_its_best_solution():
+    # the same master with RENS on: HiGHS hangs, so its worker is killed once the limit and
+    # the allowance (10 s + 10 %) are spent, and the incumbents found by then are kept; the
+    # next solve gets a new worker and proves the optimum
+    try:
+        done = subprocess.run([sys.executable, "-c", RENS_HANG, str(DATA), "rens"],
+                              capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a hung HiGHS solve was not stopped")
+    assert done.returncode == 0, done.stderr
+    hung, after = [line.split() for line in done.stdout.splitlines()]
+    assert hung[0] == "feasible" and hung[2] == "None" and hung[5] == "True"
+    assert int(hung[3]) >= 1 and float(hung[1]) >= 32.76  # the start, completed, or better
+    assert 4.6 + overrun_allowance(4.6) <= float(hung[4]) < 4.6 + overrun_allowance(4.6) + 10
+    assert "without stopping and was killed" in done.stderr
+    assert after[0] == "optimal" and float(after[1]) == pytest.approx(32.762985383, rel=4e-5)
+    assert after[5] == "False"
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_a_solve_in_the_worker_matches_one_in_this_process(monkeypatch, isolated):
+    monkeypatch.setattr(optimizer.solvers, "ISOLATED", isolated)
+    prob = _hard_knapsack(n=60, m=6)
+    found: list = []
+    outcome = solve_milp(prob, SolverSettings(), incumbents=found)
+    assert outcome.status == "optimal" and outcome.objective == pytest.approx(outcome.bound)
+    assert found and all(len(values) == len(prob.variables()) for values in found)
+    values = {v.name: v.varValue for v in prob.variables()}
+    assert all(type(value) is float for value in values.values())
+    # the same plan handed over as a start comes back at once
+    start = {v: v.varValue for v in prob.variables()}
+    again = solve_milp(prob, SolverSettings(), start=start)
+    assert again.objective == pytest.approx(outcome.objective)
+    relaxed = solve_milp(prob, SolverSettings(), relax=True)
+    assert relaxed.status == "optimal" and relaxed.objective >= outcome.objective - 1e-6
+
+
+def test_a_worker_that_died_is_replaced():
+    prob = _hard_knapsack(n=30, m=3)
+    first = solve_milp(prob, SolverSettings())
+    dead = optimizer.solvers._worker().process
+    dead.kill()
+    dead.wait()
+    second = solve_milp(prob, SolverSettings())
+    assert second.status == first.status == "optimal"
+    assert second.objective == pytest.approx(first.objective)
+
+
+INTERRUPTED = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from test_solver_status import _hard_knapsack
+from optimizer.solvers import SolverSettings, _worker, solve_milp
+print(_worker().process.pid, flush=True)
+try:
+    solve_milp(_hard_knapsack(n=2000, m=200), SolverSettings(time_limit_s=300))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_solve_at_once_and_its_worker_with_it():
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(Path(__file__).parent)],
+                             stdout=subprocess.PIPE, text=True)
+    worker = int(child.stdout.readline())
+    time.sleep(3)  # well inside the solve
+    child.send_signal(signal.SIGINT)
+    try:
+        out, _ = child.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        pytest.fail("Ctrl-C did not stop a 300 s solve within 10 s")
+    assert out.strip() == "interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
