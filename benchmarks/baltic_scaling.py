@@ -15,12 +15,13 @@ from pathlib import Path
 
 from instances import CELL_SIZES, benchmark_parser, cell_sizes
 
-from optimizer import default_config_path, load_config, prepare, solve_prepared
+from optimizer import default_config_path, load_config, prepare, solve_prepared, solvers
 from optimizer.runio import write_run
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory plus its HiGHS worker's (each its own peak)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + solvers.worker_peak_mb()
 
 
 def main(sizes: list[float], threads: int, limit: float | None, objectives: list[str]) -> None:
