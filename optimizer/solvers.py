@@ -1,6 +1,8 @@
 """Solver choice and honest outcome classification. The only module that knows PuLP's solvers.
 
-HiGHS (highspy) is the default; CBC (``COIN_CMD`` with the ``cbcbox`` binary) the fallback.
+HiGHS (highspy) is the default, each solve run in a worker process that is killed if it
+overruns its time limit (:mod:`optimizer.highs_worker`); CBC (``COIN_CMD`` with the
+``cbcbox`` binary) the fallback.
 The outcome is classified from ``prob.status``, ``prob.sol_status`` and, for HiGHS,
 the solver's own record of whether it holds a primal solution (PuLP maps a time limit
 with no incumbent to "Optimal / IntegerFeasible", which must not be believed).
@@ -141,8 +143,13 @@ class _Worker:
 
     def __init__(self) -> None:
         self.owner = os.getpid()
-        self.process = subprocess.Popen([sys.executable, highs_worker.__file__],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen([sys.executable, highs_worker.__file__],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as error:
+            raise SolverError(f"could not start HiGHS's worker process ({error}); set "
+                              "optimizer.solvers.ISOLATED = False to solve in this "
+                              "process") from None
         self.messages: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, args=(self.process.stdout, self.messages),
                          daemon=True).start()
@@ -213,6 +220,7 @@ def _worker() -> _Worker:
     if worker is None or not worker.alive():
         if worker is not None and worker.owner == os.getpid():
             worker.stop()
+        _workers[:] = [other for other in _workers if other.alive()]
         worker = _local.worker = _Worker()
         _workers.append(worker)
     return worker
