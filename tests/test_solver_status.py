@@ -435,3 +435,15 @@ def test_ctrl_c_stops_a_solve_at_once_and_its_worker_with_it():
     assert out.strip() == "interrupted"
     with pytest.raises(ProcessLookupError):
         os.kill(worker, 0)
+
+
+def test_a_worker_that_cannot_start_is_a_solver_error_with_the_way_out(monkeypatch):
+    import threading
+
+    def refuse(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(optimizer.solvers, "_local", threading.local())
+    monkeypatch.setattr(optimizer.solvers.subprocess, "Popen", refuse)
+    with pytest.raises(SolverError, match="Too many open files.*ISOLATED = False"):
+        solve_milp(_hard_knapsack(n=10, m=1), SolverSettings())
