@@ -29,12 +29,13 @@ import numpy as np
 
 
 def load(highs: highspy.Highs, model: dict) -> None:
-    """Pass ``model`` (as built by ``optimizer.solvers.model_arrays``: a row-wise matrix)
-    to ``highs``."""
+    """Pass ``model`` (as built by ``optimizer.solvers.model_arrays``: a minimisation, the
+    matrix row-wise) to ``highs``."""
     status = highs.passModel(
         len(model["col_cost"]), len(model["row_lower"]), len(model["value"]),
-        int(highspy.MatrixFormat.kRowwise), model["sense"], 0.0, model["col_cost"],
-        model["col_lower"], model["col_upper"], model["row_lower"], model["row_upper"],
+        int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+        model["col_cost"], model["col_lower"], model["col_upper"], model["row_lower"],
+        model["row_upper"],
         model["start"], model["index"], model["value"], model["integrality"])
     if status == highspy.HighsStatus.kError:
         raise ValueError("HiGHS refused the model")

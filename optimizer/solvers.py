@@ -172,7 +172,6 @@ class _Worker:
             while True:
                 wait = deadline - time.monotonic()
                 if wait <= 0:
-                    self.stop()
                     raise _Overran()
                 try:  # short waits keep Ctrl-C prompt while the worker solves
                     kind, payload = self.messages.get(timeout=min(wait, 0.25))
@@ -187,13 +186,12 @@ class _Worker:
                     raise SolverError(f"HiGHS failed: {payload}")
                 else:
                     code = self.process.wait()
-                    self.stop()
                     raise SolverError(f"HiGHS's worker process ended unexpectedly (exit code "
                                       f"{code}) during a solve")
         except BrokenPipeError:
             self.stop()
             raise SolverError("HiGHS's worker process ended unexpectedly") from None
-        except BaseException:  # Ctrl-C, or anything else: never leave a solve running
+        except BaseException:  # overrun, Ctrl-C, anything else: never leave a solve running
             self.stop()
             raise
 
@@ -338,7 +336,7 @@ def model_arrays(lp: pulp.LpProblem, mip: bool = True) -> dict:
         low, high = constraint.getLb(), constraint.getUb()
         row_lower.append(-inf if low is None else low)
         row_upper.append(inf if high is None else high)
-    return {"sense": 1, "col_cost": cost, "col_lower": lower, "col_upper": upper,
+    return {"col_cost": cost, "col_lower": lower, "col_upper": upper,
             "integrality": integrality, "row_lower": np.array(row_lower, dtype=float),
             "row_upper": np.array(row_upper, dtype=float),
             "start": np.array(starts, dtype=np.int32), "index": np.array(index, dtype=np.int32),
